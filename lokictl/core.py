@@ -64,7 +64,9 @@ class RenderReport:
     new_secrets: list[str] = field(default_factory=list)
 
 
-def render(site_path: Path, out_dir: Path | None = None, check: bool = False, show_diff: bool = False) -> RenderReport:
+def render(
+    site_path: Path, out_dir: Path | None = None, check: bool = False, show_diff: bool = False
+) -> RenderReport:
     """Validate and render a site.
 
     With ``check`` nothing is written and the report lists the differences from the output on disk.
@@ -74,8 +76,7 @@ def render(site_path: Path, out_dir: Path | None = None, check: bool = False, sh
         InputError: the output directory holds foreign content.
         RuntimeFailure: writing failed (the previous output is intact).
     """
-    from lokictl.render import render_files, site_digest
-    from lokictl.render import output
+    from lokictl.render import output, render_files, site_digest
 
     site = load_site(site_path)
     out = out_dir if out_dir is not None else default_out_dir(site)

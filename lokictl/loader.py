@@ -1,8 +1,8 @@
 """Load a YAML site file into plain data plus the source position of every key and value.
 
-PyYAML's composer (libyaml when available) builds the node graph; we construct plain Python data from it ourselves
-so that we can record positions, reject duplicate keys and stop alias bombs and recursive aliases before they
-expand.
+PyYAML's composer (libyaml when available) builds the node graph; we construct plain Python data from it
+ourselves so that we can record positions, reject duplicate keys and stop alias bombs and recursive aliases
+before they expand.
 """
 
 from __future__ import annotations
@@ -141,7 +141,9 @@ class _Builder:
             key = str(key_node.value)
             if key in result:
                 line, _ = self.positions.keys[(*path, key)]
-                raise self.fail(key_node, (*path, key), f"duplicate key '{key}' (first defined on line {line})")
+                raise self.fail(
+                    key_node, (*path, key), f"duplicate key '{key}' (first defined on line {line})"
+                )
             self.positions.keys[(*path, key)] = _mark(key_node)
             result[key] = self.build(value_node, (*path, key))
         for src in merged:

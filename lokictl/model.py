@@ -51,7 +51,7 @@ class SiteInfo(StrictModel):
     dns: list[IPAddress] = Field(default_factory=list, description="DNS resolver addresses.")
     apt_mirror: str = Field(
         default="",
-        description="Debian/Ubuntu mirror URL used by hosts and image builds; empty = the distribution default.",
+        description="Debian/Ubuntu mirror URL for hosts and image builds; empty = the distribution default.",
     )
 
 
@@ -98,10 +98,13 @@ class OpenStack(StrictModel):
     external_fqdn: str = Field(default="", description="DNS name of the public endpoints.")
     load_balancer: bool = Field(
         default=True,
-        description="Run HAProxy + keepalived for the VIPs. Without it, a single control host serves the APIs "
+        description="Run HAProxy + keepalived for the VIPs. Without it, a single control host serves the "
+        "APIs "
         "on its own address (internal_vip must then be empty or that address).",
     )
-    keepalived_router_id: int = Field(default=51, description="VRRP router id (1-255), unique per L2 segment.")
+    keepalived_router_id: int = Field(
+        default=51, description="VRRP router id (1-255), unique per L2 segment."
+    )
     services: list[str] = Field(
         default_factory=lambda: ["keystone", "glance", "placement"],
         description="OpenStack services to deploy (dependencies must be listed too).",
@@ -120,7 +123,9 @@ class Kubernetes(StrictModel):
 
     enabled: bool = Field(default=True, description="Deploy Kubernetes (a missing section means disabled).")
     version: str = Field(default="1.34.2", description="Kubernetes version; must be in the version matrix.")
-    cni: Literal["cilium", "calico"] = Field(default="cilium", description="CNI plugin (enforces NetworkPolicy).")
+    cni: Literal["cilium", "calico"] = Field(
+        default="cilium", description="CNI plugin (enforces NetworkPolicy)."
+    )
     pod_cidr: IPNetwork = Field(
         default=ipaddress.IPv4Network("10.244.0.0/16"), description="Pod network; must not overlap others."
     )
@@ -166,7 +171,8 @@ class Host(StrictModel):
     address: IPAddress = Field(description="Management address, unique, inside networks.management.")
     roles: list[HostRole] = Field(min_length=1, description="Functions of the host: " + ", ".join(HOST_ROLES))
     interfaces: dict[str, str] = Field(
-        default_factory=dict, description="Network name -> interface name on this host, e.g. management: eth0."
+        default_factory=dict,
+        description="Network name -> interface name on this host, e.g. management: eth0.",
     )
 
 

@@ -1,6 +1,7 @@
 """Semantic rules of a site: checks that relate several fields.
 
-Each rule is a small function taking the validated `SiteModel` and yielding ``(field path, message)`` pairs. All
+Each rule is a small function taking the validated `SiteModel` and yielding ``(field path, message)``
+pairs. All
 rules run on every validation, so a user sees every problem in one run.
 """
 
@@ -11,6 +12,7 @@ import re
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterator
+
 from lokictl.model import IPAddress, IPNetwork, Network, SiteModel
 from lokictl.services import SERVICES, SUPPORTED_RELEASES
 
@@ -194,7 +196,7 @@ def networks_disjoint(site: SiteModel) -> Iterator[Problem]:
 
 
 def _overlap(a: IPNetwork, b: IPNetwork) -> bool:
-    return a.version == b.version and a.overlaps(b)  # type: ignore[arg-type]
+    return a.version == b.version and a.overlaps(b)
 
 
 # --- OpenStack --------------------------------------------------------------------------------------------
@@ -203,7 +205,11 @@ def _overlap(a: IPNetwork, b: IPNetwork) -> bool:
 def _vips(site: SiteModel) -> list[tuple[tuple[str | int, ...], IPAddress]]:
     out: list[tuple[tuple[str | int, ...], IPAddress]] = []
     if site.openstack.enabled:
-        out += [(("openstack", k), v) for k in ("internal_vip", "external_vip") if (v := getattr(site.openstack, k))]
+        out += [
+            (("openstack", k), v)
+            for k in ("internal_vip", "external_vip")
+            if (v := getattr(site.openstack, k))
+        ]
     if site.kubernetes.enabled and site.kubernetes.api_vip is not None:
         out.append((("kubernetes", "api_vip"), site.kubernetes.api_vip))
     return out
@@ -271,13 +277,19 @@ def services_known(site: SiteModel) -> Iterator[Problem]:
     seen: set[str] = set()
     for i, name in enumerate(listed):
         if name not in SERVICES:
-            yield ("openstack", "services", i), f"unknown service '{name}'{did_you_mean(name, list(SERVICES))}"
+            yield (
+                ("openstack", "services", i),
+                f"unknown service '{name}'{did_you_mean(name, list(SERVICES))}",
+            )
         elif name in seen:
             yield ("openstack", "services", i), f"service '{name}' is listed twice"
         else:
             missing = [d for d in SERVICES[name].requires if d not in listed]
             if missing:
-                yield ("openstack", "services", i), f"{name} requires {', '.join(missing)}; add it to the list"
+                yield (
+                    ("openstack", "services", i),
+                    f"{name} requires {', '.join(missing)}; add it to the list",
+                )
         seen.add(name)
 
 
@@ -374,7 +386,10 @@ def k8s_cidrs_disjoint(site: SiteModel) -> Iterator[Problem]:
     if not k8s.enabled:
         return
     if _overlap(k8s.pod_cidr, k8s.service_cidr):
-        yield ("kubernetes", "service_cidr"), f"{k8s.service_cidr} overlaps kubernetes.pod_cidr ({k8s.pod_cidr})"
+        yield (
+            ("kubernetes", "service_cidr"),
+            f"{k8s.service_cidr} overlaps kubernetes.pod_cidr ({k8s.pod_cidr})",
+        )
     for field in ("pod_cidr", "service_cidr"):
         cidr = getattr(k8s, field)
         for name, net in site.networks.items():

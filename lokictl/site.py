@@ -104,7 +104,7 @@ def _from_pydantic(doc: Document, err: ErrorDetails) -> SiteIssue:
             pass
     message = err["msg"]
     if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
-        message += f"; got the number {value} (quote it: \"{value}\")"
+        message += f'; got the number {value} (quote it: "{value}")'
     elif kind in {"model_type", "list_type", "dict_type"}:
         message += f", got {_kind(value)}"
     elif not isinstance(value, dict | list) and value is not None:

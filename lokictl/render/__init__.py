@@ -16,7 +16,6 @@ from typing import Any
 import jinja2
 import yaml
 
-from lokictl import __version__
 from lokictl.model import NETWORK_NAMES, SiteModel
 from lokictl.render import kolla
 from lokictl.services import SERVICES
@@ -230,7 +229,9 @@ def _kolla_inventory(site: Site, globals_: dict[str, Any], out_dir: Path) -> byt
                 lines.setdefault(role, []).append(" ".join(parts))
     sections = kolla.inventory_sections(lines)
     return _template(
-        "kolla_inventory.j2", site_name=m.site.name, sections=sections,
+        "kolla_inventory.j2",
+        site_name=m.site.name,
+        sections=sections,
         kolla_version=kolla.kolla_ansible_version(),
     )
 
@@ -266,21 +267,27 @@ def render_files(site: Site, out_dir: Path) -> tuple[dict[str, RenderedFile], li
             "loki_host_fqdn": f"{host.name}.{m.site.domain}",
             "loki_host_roles": list(host.roles),
             "loki_host_layers": [
-                layer
-                for layer in _layers(list(host.roles))
-                if layer == "linux" or getattr(m, layer).enabled
+                layer for layer in _layers(list(host.roles)) if layer == "linux" or getattr(m, layer).enabled
             ],
             "loki_host_interfaces": dict(sorted(host.interfaces.items())),
         }
         files[f"host_vars/{host.name}/host.yml"] = _vars_file(name, f"host {host.name}", data)
     added: list[str] = []
+    previous_passwords = read_existing(out_dir, "kolla/passwords.yml")
+    if not m.openstack.enabled and previous_passwords is not None:
+        # Secrets outlive a disabled layer: re-enabling OpenStack must find the same passwords.
+        files["kolla/passwords.yml"] = RenderedFile(previous_passwords, mode=0o600, secret=True)
     if m.openstack.enabled:
         globals_ = _kolla_globals(m)
         files["kolla/globals.yml"] = RenderedFile(
-            _template("kolla_globals.yml.j2", site_name=name, globals=globals_,
-                      kolla_version=kolla.kolla_ansible_version())
+            _template(
+                "kolla_globals.yml.j2",
+                site_name=name,
+                globals=globals_,
+                kolla_version=kolla.kolla_ansible_version(),
+            )
         )
         files["kolla/inventory"] = RenderedFile(_kolla_inventory(site, globals_, out_dir))
-        content, added = kolla.merge_passwords(read_existing(out_dir, "kolla/passwords.yml"))
+        content, added = kolla.merge_passwords(previous_passwords)
         files["kolla/passwords.yml"] = RenderedFile(content, mode=0o600, secret=True)
     return files, added

@@ -61,7 +61,9 @@ def kolla_ansible_file(relative: str) -> Path:
     try:
         dist = importlib.metadata.distribution("kolla-ansible")
     except importlib.metadata.PackageNotFoundError:
-        raise RuntimeFailure("kolla-ansible is not installed (pip install 'kolla-ansible>=22.2,<23')") from None
+        raise RuntimeFailure(
+            "kolla-ansible is not installed (pip install 'kolla-ansible>=22.2,<23')"
+        ) from None
     suffix = f"share/kolla-ansible/{relative}"
     for f in dist.files or ():
         if str(f).endswith(suffix):
@@ -134,7 +136,9 @@ def new_secret(key: str) -> Any:
 
 def _missing(key: str, value: Any) -> bool:
     if key in SSH_KEYS:
-        return not isinstance(value, dict) or (value.get("private_key") is None and value.get("public_key") is None)
+        return not isinstance(value, dict) or (
+            value.get("private_key") is None and value.get("public_key") is None
+        )
     return value is None and key not in BLANK_KEYS
 
 
@@ -157,7 +161,9 @@ def merge_passwords(existing: bytes | None) -> tuple[bytes, list[str]]:
         try:
             loaded = yaml.safe_load(existing)
         except yaml.YAMLError as exc:
-            raise RuntimeFailure(f"existing kolla/passwords.yml is not valid YAML ({exc}); fix or move it") from None
+            raise RuntimeFailure(
+                f"existing kolla/passwords.yml is not valid YAML ({exc}); fix or move it"
+            ) from None
         if loaded is not None and not isinstance(loaded, dict):
             raise RuntimeFailure("existing kolla/passwords.yml is not a mapping; fix or move it")
         current = dict(loaded or {})

@@ -122,8 +122,12 @@ def diff(files: Mapping[str, RenderedFile], out_dir: Path, comparison: Compariso
             a = old.decode(errors="replace").splitlines(keepends=True) if old is not None else []
             b = new.decode(errors="replace").splitlines(keepends=True) if new is not None else []
         chunks.extend(
-            difflib.unified_diff(a, b, fromfile=f"a/{path}" if old is not None else "/dev/null",
-                                 tofile=f"b/{path}" if new is not None else "/dev/null")
+            difflib.unified_diff(
+                a,
+                b,
+                fromfile=f"a/{path}" if old is not None else "/dev/null",
+                tofile=f"b/{path}" if new is not None else "/dev/null",
+            )
         )
     return "".join(line if line.endswith("\n") else line + "\n" for line in chunks)
 

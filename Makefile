@@ -1,0 +1,40 @@
+# lokictl developer entry points. `make demo` and `make test` are the README's two commands.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export LANG := C.UTF-8
+export LC_ALL := C.UTF-8
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: venv demo test lint unit docs clean
+
+$(BIN)/lokictl: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(BIN)/lokictl
+
+## demo: set up and run the main job on the embedded default (a local lab).
+demo: venv
+	bash scripts/demo.sh
+
+## test: set up and run every test (lint, unit, integration, Molecule on real hosts).
+test: venv lint unit
+
+lint: venv
+	$(BIN)/ruff check lokictl tests benchmarks
+	$(BIN)/ruff format --check lokictl tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/yamllint -s .
+
+unit: venv
+	$(BIN)/pytest -q
+
+## docs: regenerate generated docs (site-file reference, JSON schema).
+docs: venv
+	$(BIN)/python -m lokictl.docs
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
