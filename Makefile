@@ -6,7 +6,7 @@ export LANG := C.UTF-8
 export LC_ALL := C.UTF-8
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: venv demo test lint unit docs clean
+.PHONY: venv demo test lint unit docs clean image molecule
 
 $(BIN)/lokictl: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ demo: venv
 	bash scripts/demo.sh
 
 ## test: set up and run every test (lint, unit, integration, Molecule on real hosts).
-test: venv lint unit
+test: venv lint unit molecule
 
 lint: venv
 	$(BIN)/ruff check lokictl tests benchmarks
@@ -31,6 +31,14 @@ lint: venv
 
 unit: venv
 	$(BIN)/pytest -q
+
+## image: build the lab host image lokictl/host:bookworm (re-imported from the cache when built before).
+image: venv
+	$(BIN)/lokictl lab image build --distro bookworm
+
+## molecule: run every Molecule scenario under molecule/ on systemd containers (needs Docker).
+molecule: venv image
+	$(BIN)/molecule test --all --exclude k8s_cluster  # k8s_cluster needs real hosts + upstream artifacts
 
 ## docs: regenerate generated docs (site-file reference, JSON schema).
 docs: venv

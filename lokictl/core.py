@@ -80,7 +80,7 @@ def render(
 
     site = load_site(site_path)
     out = out_dir if out_dir is not None else default_out_dir(site)
-    files, added = render_files(site, out)
+    files, added = render_files(site, out, dry_run=check)
     comparison = output.compare(files, out)
     report = RenderReport(out_dir=out, files=len(files), written=False, differences=comparison.lines())
     if show_diff:

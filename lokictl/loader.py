@@ -78,7 +78,7 @@ class _Builder:
         self.file = file
         self.positions = Positions()
         self.issues: list[SiteIssue] = []
-        self._sizes: dict[int, int] = {}
+        self._sizes: dict[int, tuple[int, int]] = {}
         self._scalars = yaml.constructor.SafeConstructor()
 
     def fail(self, node: yaml.Node, path: PathKey, message: str) -> SiteError:
@@ -86,15 +86,26 @@ class _Builder:
         return SiteError([SiteIssue(self.file, line, col, format_path(path), message)])
 
     def size(self, node: yaml.Node, path: PathKey, active: set[int], depth: int = 0) -> int:
-        """Count values after alias expansion, memoised per node; detect cycles and excessive depth."""
+        """Count values after alias expansion, memoised per node; detect cycles and excessive depth.
+
+        Depth counts through aliases too: a chain of anchors each nesting the previous one is as deep as its
+        expansion.
+        """
+        return self._measure(node, path, active, depth)[0]
+
+    def _measure(self, node: yaml.Node, path: PathKey, active: set[int], depth: int) -> tuple[int, int]:
+        """Return (values after expansion, nesting height below the node)."""
         key = id(node)
         if key in self._sizes:
-            return self._sizes[key]
+            total, height = self._sizes[key]
+            if depth + height > MAX_DEPTH:
+                raise self.fail(node, path, f"nesting deeper than {MAX_DEPTH} levels")
+            return total, height
         if key in active:
             raise self.fail(node, path, "recursive YAML alias (an anchor refers to itself)")
         if depth > MAX_DEPTH:
             raise self.fail(node, path, f"nesting deeper than {MAX_DEPTH} levels")
-        total = 1
+        total, height = 1, 0
         if isinstance(node, yaml.SequenceNode | yaml.MappingNode):
             active.add(key)
             children: list[yaml.Node] = (
@@ -103,14 +114,16 @@ class _Builder:
                 else [n for pair in node.value for n in pair]
             )
             for child in children:
-                total += self.size(child, path, active, depth + 1)
+                child_total, child_height = self._measure(child, path, active, depth + 1)
+                total += child_total
+                height = max(height, child_height + 1)
                 if total > MAX_NODES:
                     raise self.fail(
                         node, path, f"document expands to more than {MAX_NODES} values (YAML alias bomb?)"
                     )
             active.discard(key)
-        self._sizes[key] = total
-        return total
+        self._sizes[key] = (total, height)
+        return total, height
 
     def build(self, node: yaml.Node, path: PathKey) -> Any:
         self.positions.values[path] = _mark(node)
@@ -119,6 +132,12 @@ class _Builder:
                 return self._scalars.construct_object(node, deep=True)
             except yaml.constructor.ConstructorError as exc:
                 raise self.fail(node, path, f"invalid value: {exc.problem}") from None
+            except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+                # PyYAML's scalar constructors raise these for e.g. `!!int abc`, `!!bool maybe`,
+                # `!!timestamp soon` or an integer with more digits than Python converts.
+                kind = str(node.tag).rsplit(":", 1)[-1]
+                text = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+                raise self.fail(node, path, f"invalid {kind} value {text!r}") from None
         if isinstance(node, yaml.SequenceNode):
             return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
         if isinstance(node, yaml.MappingNode):
@@ -167,6 +186,13 @@ def _decode(raw: bytes, file: str) -> str:
     return text
 
 
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    """Return the 1-based line and column of ``offset`` in ``text`` ((0, 0) for a negative offset)."""
+    if offset < 0:
+        return (0, 0)
+    return (text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1)
+
+
 def loads(text: str | bytes, file: str = "<string>") -> Document:
     """Parse YAML text into a `Document`.
 
@@ -179,6 +205,12 @@ def loads(text: str | bytes, file: str = "<string>") -> Document:
         text = _decode(text, file)
     try:
         root = yaml.compose(text, Loader=_Loader)
+    except yaml.reader.ReaderError as exc:
+        # libyaml reports a byte offset, PyYAML a character offset: locate the character itself.
+        char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
+        line, col = _line_col(text, text.find(char))
+        problem = f"invalid YAML: {exc.reason} (character #x{ord(char):04x})"
+        raise SiteError([SiteIssue(file, line, col, "", problem)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
@@ -204,13 +236,13 @@ def load(path: str | Path) -> Document:
     """
     name = str(path)
     try:
-        raw = Path(path).read_bytes() if Path(path).stat().st_size <= MAX_FILE_BYTES else None
+        # Read at most one byte past the limit: the size in stat() is 0 for pipes and devices (/dev/zero).
+        with Path(path).open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise SiteError([SiteIssue(name, 0, 0, "", "file not found")]) from None
     except IsADirectoryError:
         raise SiteError([SiteIssue(name, 0, 0, "", "is a directory, not a site file")]) from None
     except OSError as exc:
         raise SiteError([SiteIssue(name, 0, 0, "", f"cannot read file: {exc.strerror}")]) from None
-    if raw is None:
-        raise SiteError([SiteIssue(name, 0, 0, "", f"file is larger than {MAX_FILE_BYTES} bytes")])
     return loads(raw, name)

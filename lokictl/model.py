@@ -7,9 +7,18 @@ Structural checks live here (types, ranges, unknown keys); rules that relate sev
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, IPvAnyAddress, IPvAnyNetwork, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    IPvAnyAddress,
+    IPvAnyNetwork,
+    StringConstraints,
+)
+from pydantic_core import PydanticCustomError
 
 HOST_ROLES = (
     "control",
@@ -25,8 +34,17 @@ NETWORK_NAMES = ("management", "external", "tunnel", "storage")
 HostRole = Literal[
     "control", "network", "compute", "storage", "monitoring", "k8s_control_plane", "k8s_worker"
 ]
-IPAddress = IPvAnyAddress
-IPNetwork = IPvAnyNetwork
+
+
+def _ip_as_text(value: Any) -> Any:
+    """Reject YAML numbers and booleans where an address is expected (pydantic reads `yes` as 0.0.0.1)."""
+    if isinstance(value, bool | int | float):
+        raise PydanticCustomError("ip_text", "IP addresses and networks must be written as text")
+    return value
+
+
+IPAddress = Annotated[IPvAnyAddress, BeforeValidator(_ip_as_text)]
+IPNetwork = Annotated[IPvAnyNetwork, BeforeValidator(_ip_as_text)]
 NonEmptyStr = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 
 
@@ -43,12 +61,14 @@ class SiteInfo(StrictModel):
         description="Site name (an RFC 1123 label); names the rendered inventory directory.",
         examples=["lab1"],
     )
-    domain: str = Field(description="DNS domain of the site's hosts.", examples=["lab.example"])
+    domain: str = Field(
+        description="DNS domain of the hosts; a host's FQDN is <name>.<domain>.", examples=["lab.example"]
+    )
     timezone: str = Field(default="Etc/UTC", description="IANA time zone of every host.")
     ntp: list[NonEmptyStr] = Field(
         default_factory=list, description="NTP servers (names or addresses) for chrony on every host."
     )
-    dns: list[IPAddress] = Field(default_factory=list, description="DNS resolver addresses.")
+    dns: list[IPAddress] = Field(default_factory=list, description="DNS resolver addresses for every host.")
     apt_mirror: str = Field(
         default="",
         description="Debian/Ubuntu mirror URL for hosts and image builds; empty = the distribution default.",
@@ -59,18 +79,28 @@ class Network(StrictModel):
     """An L3 network of the site."""
 
     cidr: IPNetwork = Field(description="Network address and prefix, e.g. 10.10.0.0/24.")
-    gateway: IPAddress | None = Field(default=None, description="Default gateway inside the network.")
-    vlan: int | None = Field(default=None, description="802.1Q VLAN id (1-4094), if tagged.")
-    mtu: int = Field(default=1500, description="MTU of the network (1280-9216).")
+    gateway: IPAddress | None = Field(
+        default=None, description="Default gateway: a usable address inside cidr; unset = none."
+    )
+    vlan: int | None = Field(
+        default=None, description="802.1Q VLAN id (1-4094) when the network is tagged; unset = untagged."
+    )
+    mtu: int = Field(default=1500, description="MTU in bytes (1280-9216).")
 
 
 class Networks(StrictModel):
     """The site's networks; only `management` is required."""
 
-    management: Network = Field(description="Network Ansible, APIs and services use.")
-    external: Network | None = Field(default=None, description="Provider/public network (floating IPs).")
-    tunnel: Network | None = Field(default=None, description="Overlay (VXLAN/Geneve) traffic.")
-    storage: Network | None = Field(default=None, description="Storage traffic.")
+    management: Network = Field(
+        description="Network Ansible, the APIs and the cluster services use; every host address lies in it."
+    )
+    external: Network | None = Field(
+        default=None, description="Provider/public network: floating IPs and openstack.external_vip."
+    )
+    tunnel: Network | None = Field(
+        default=None, description="Overlay network for tenant traffic (VXLAN/Geneve)."
+    )
+    storage: Network | None = Field(default=None, description="Network for storage traffic.")
 
     def items(self) -> list[tuple[str, Network]]:
         """Return the defined networks as (name, network) pairs in a fixed order."""
@@ -87,33 +117,45 @@ class TLS(StrictModel):
 class OpenStack(StrictModel):
     """The OpenStack layer (deployed with kolla-ansible)."""
 
-    enabled: bool = Field(default=True, description="Deploy OpenStack (a missing section means disabled).")
-    release: str = Field(default="2026.1", description="OpenStack release series; supported: 2026.1.")
+    enabled: bool = Field(
+        default=True,
+        description="Deploy OpenStack. Writing the section enables it; leaving the section out disables it.",
+    )
+    release: str = Field(
+        default="2026.1", description="OpenStack release series; must be one lokictl supports (quote it)."
+    )
     internal_vip: IPAddress | None = Field(
-        default=None, description="Virtual IP of the internal API endpoints (on the management network)."
+        default=None,
+        description="Virtual IP of the internal API endpoints: a free address on the management network; "
+        "required when load_balancer is true.",
     )
     external_vip: IPAddress | None = Field(
-        default=None, description="Virtual IP of the public endpoints (external network, else management)."
+        default=None,
+        description="Virtual IP of the public endpoints: on networks.external if defined, else on "
+        "management; unset = the internal VIP serves them too.",
     )
-    external_fqdn: str = Field(default="", description="DNS name of the public endpoints.")
+    external_fqdn: str = Field(
+        default="", description="DNS name of the public endpoints (needed for external TLS)."
+    )
     load_balancer: bool = Field(
         default=True,
         description="Run HAProxy + keepalived for the VIPs. Without it, a single control host serves the "
-        "APIs "
-        "on its own address (internal_vip must then be empty or that address).",
+        "APIs on its own address (internal_vip must then be unset or that address).",
     )
     keepalived_router_id: int = Field(
         default=51, description="VRRP router id (1-255), unique per L2 segment."
     )
     services: list[str] = Field(
         default_factory=lambda: ["keystone", "glance", "placement"],
-        description="OpenStack services to deploy (dependencies must be listed too).",
+        description="OpenStack services to deploy; the services each one requires must be listed too.",
     )
     registry: str = Field(
-        default="", description="Container registry (host[:port]) holding the Kolla images; empty = none."
+        default="",
+        description="Container registry (host[:port][/path]) holding the Kolla images; "
+        "empty = use locally built images (build_images).",
     )
     build_images: bool = Field(
-        default=True, description="Build the Kolla images locally with `lokictl images build`."
+        default=True, description="Build the Kolla images locally; required when registry is empty."
     )
     tls: TLS = Field(default_factory=TLS, description="TLS settings of the API endpoints.")
 
@@ -121,45 +163,72 @@ class OpenStack(StrictModel):
 class Kubernetes(StrictModel):
     """The Kubernetes layer (kubeadm)."""
 
-    enabled: bool = Field(default=True, description="Deploy Kubernetes (a missing section means disabled).")
-    version: str = Field(default="1.34.2", description="Kubernetes version; must be in the version matrix.")
+    enabled: bool = Field(
+        default=True,
+        description="Deploy Kubernetes. Writing the section enables it; leaving the section out disables it.",
+    )
+    version: str = Field(
+        default="1.34.2", description="Kubernetes version; must be one lokictl supports (quote it)."
+    )
     cni: Literal["cilium", "calico"] = Field(
         default="cilium", description="CNI plugin (enforces NetworkPolicy)."
     )
     pod_cidr: IPNetwork = Field(
-        default=ipaddress.IPv4Network("10.244.0.0/16"), description="Pod network; must not overlap others."
+        default=ipaddress.IPv4Network("10.244.0.0/16"),
+        description="Pod network; must not overlap service_cidr or any site network.",
     )
     service_cidr: IPNetwork = Field(
-        default=ipaddress.IPv4Network("10.96.0.0/12"), description="Service network; must not overlap others."
+        default=ipaddress.IPv4Network("10.96.0.0/12"),
+        description="Service network; must not overlap pod_cidr or any site network.",
     )
     api_vip: IPAddress | None = Field(
-        default=None, description="Virtual IP of the Kubernetes API (required with several control planes)."
+        default=None,
+        description="Virtual IP of the Kubernetes API on the management network; required with more than "
+        "one k8s_control_plane host.",
+    )
+    artifacts_mirror: str = Field(
+        default="",
+        description="Base URL (http/https) serving the Kubernetes files in the layout of "
+        "`lokictl bundle k8s`; empty = the upstream URLs of the version matrix.",
+    )
+    registry_mirror: str = Field(
+        default="",
+        description="Registry (host[:port][/path]) that mirrors every image the cluster pulls; empty = the "
+        "upstream registries.",
     )
 
 
 class AdminUser(StrictModel):
     """A human administrator account on every host."""
 
-    name: str = Field(description="POSIX user name.")
-    ssh_keys: list[NonEmptyStr] = Field(default_factory=list, description="Public SSH keys (OpenSSH format).")
-    sudo: bool = Field(default=True, description="Grant sudo.")
+    name: str = Field(description="POSIX user name, e.g. ops.")
+    ssh_keys: list[NonEmptyStr] = Field(
+        default_factory=list, description="Public SSH keys in OpenSSH format (ssh-ed25519 AAAA... comment)."
+    )
+    sudo: bool = Field(default=True, description="Grant the user sudo rights.")
 
 
 class Linux(StrictModel):
     """The Linux layer: base configuration and hardening."""
 
     hardening: Literal["none", "baseline", "strict"] = Field(
-        default="baseline", description="Hardening profile."
+        default="baseline", description="Hardening profile the Linux layer applies to every host."
     )
-    admin_users: list[AdminUser] = Field(default_factory=list, description="Administrator accounts.")
+    admin_users: list[AdminUser] = Field(
+        default_factory=list, description="Administrator accounts created on every host."
+    )
 
 
 class Ansible(StrictModel):
     """How Ansible reaches the hosts."""
 
-    user: str = Field(default="root", description="SSH user Ansible logs in as (becomes root with sudo).")
+    user: str = Field(
+        default="root", description="SSH user Ansible logs in as; any user but root becomes root with sudo."
+    )
     private_key_file: str = Field(
-        default="", description="SSH private key, relative to the site file; empty = the SSH agent/default."
+        default="",
+        description="SSH private key file, relative to the site file's directory; empty = the SSH agent or "
+        "ssh's default keys.",
     )
     port: int = Field(default=22, ge=1, le=65535, description="SSH port.")
 
@@ -168,11 +237,16 @@ class Host(StrictModel):
     """A machine of the site."""
 
     name: str = Field(description="Host name (RFC 1123 label), unique in the site.")
-    address: IPAddress = Field(description="Management address, unique, inside networks.management.")
-    roles: list[HostRole] = Field(min_length=1, description="Functions of the host: " + ", ".join(HOST_ROLES))
+    address: IPAddress = Field(
+        description="Management address: unique, a usable address of networks.management, not its gateway."
+    )
+    roles: list[HostRole] = Field(
+        min_length=1, description="What the host does: " + ", ".join(HOST_ROLES) + "; each role once."
+    )
     interfaces: dict[str, str] = Field(
         default_factory=dict,
-        description="Network name -> interface name on this host, e.g. management: eth0.",
+        description="Network name -> interface name on this host, e.g. management: eth0; only networks "
+        "the site defines.",
     )
 
 
@@ -187,13 +261,21 @@ def _disabled_kubernetes() -> Kubernetes:
 class SiteModel(StrictModel):
     """A LOKI site."""
 
-    site: SiteInfo = Field(description="Identity and site-wide services.")
-    networks: Networks = Field(description="Networks.")
-    openstack: OpenStack = Field(default_factory=_disabled_openstack, description="OpenStack layer.")
-    kubernetes: Kubernetes = Field(default_factory=_disabled_kubernetes, description="Kubernetes layer.")
-    linux: Linux = Field(default_factory=Linux, description="Linux layer.")
+    site: SiteInfo = Field(
+        description="Identity of the site and services every host uses (NTP, DNS, mirror)."
+    )
+    networks: Networks = Field(description="The site's L3 networks; only management is required.")
+    openstack: OpenStack = Field(
+        default_factory=_disabled_openstack, description="OpenStack layer, deployed with kolla-ansible."
+    )
+    kubernetes: Kubernetes = Field(
+        default_factory=_disabled_kubernetes, description="Kubernetes layer, deployed with kubeadm."
+    )
+    linux: Linux = Field(
+        default_factory=Linux, description="Linux layer: base configuration and hardening of every host."
+    )
     ansible: Ansible = Field(default_factory=Ansible, description="How Ansible connects to the hosts.")
-    hosts: list[Host] = Field(min_length=1, description="The site's hosts.")
+    hosts: list[Host] = Field(min_length=1, description="The site's machines.")
 
     def hosts_with(self, role: str) -> list[Host]:
         """Return the hosts carrying ``role``, in site order."""

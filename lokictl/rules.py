@@ -13,14 +13,15 @@ import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterator
 
+from lokictl.k8s.matrix import supported_versions as supported_k8s_versions
 from lokictl.model import IPAddress, IPNetwork, Network, SiteModel
 from lokictl.services import SERVICES, SUPPORTED_RELEASES
 
 Problem = tuple[tuple[str | int, ...], str]
 Rule = Callable[[SiteModel], Iterator[Problem]]
 
-#: Kubernetes versions in the version matrix.
-SUPPORTED_K8S_VERSIONS = ("1.34.2",)
+#: Kubernetes versions in the version matrix (lokictl/data/k8s-versions.yml), oldest first.
+SUPPORTED_K8S_VERSIONS = supported_k8s_versions()
 MTU_RANGE = (1280, 9216)
 
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -339,7 +340,7 @@ def load_balancer_consistent(site: SiteModel) -> Iterator[Problem]:
     controls = site.hosts_with("control")
     if os_.load_balancer:
         if os_.internal_vip is None:
-            yield ("openstack",), "internal_vip is required when load_balancer is true"
+            yield ("openstack", "internal_vip"), "missing; required when load_balancer is true"
     elif len(controls) > 1:
         yield ("openstack", "load_balancer"), f"{len(controls)} control hosts need load_balancer: true"
     elif controls and os_.internal_vip is not None and os_.internal_vip != controls[0].address:
@@ -365,7 +366,7 @@ def k8s_api_vip_for_ha(site: SiteModel) -> Iterator[Problem]:
     """Several control-plane hosts need an API VIP."""
     k8s = site.kubernetes
     if k8s.enabled and len(site.hosts_with("k8s_control_plane")) > 1 and k8s.api_vip is None:
-        yield ("kubernetes",), "api_vip is required with more than one k8s_control_plane host"
+        yield ("kubernetes", "api_vip"), "missing; required with more than one k8s_control_plane host"
 
 
 @rule
@@ -376,6 +377,24 @@ def k8s_version_supported(site: SiteModel) -> Iterator[Problem]:
         yield (
             ("kubernetes", "version"),
             f"unsupported version '{k8s.version}' (supported: {', '.join(SUPPORTED_K8S_VERSIONS)})",
+        )
+
+
+@rule
+def k8s_mirrors_valid(site: SiteModel) -> Iterator[Problem]:
+    """The Kubernetes artifacts mirror is an http(s) URL; the registry mirror is host[:port][/path]."""
+    k8s = site.kubernetes
+    if not k8s.enabled:
+        return
+    if k8s.artifacts_mirror and not re.match(r"^https?://[^\s/]+(/\S*)?$", k8s.artifacts_mirror):
+        yield (
+            ("kubernetes", "artifacts_mirror"),
+            f"'{k8s.artifacts_mirror}' is not an http(s) URL (e.g. http://mirror.lab.example:8080/k8s)",
+        )
+    if k8s.registry_mirror and not _REGISTRY.match(k8s.registry_mirror):
+        yield (
+            ("kubernetes", "registry_mirror"),
+            f"'{k8s.registry_mirror}' is not a registry address (host[:port][/path])",
         )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 import yaml
 
+from lokictl.k8s import render as k8s_render
 from lokictl.model import NETWORK_NAMES, SiteModel
 from lokictl.render import kolla
 from lokictl.services import SERVICES
@@ -156,6 +157,7 @@ def _group_vars(site: Site, out_dir: Path) -> dict[str, dict[str, Any]]:
             "loki_kubernetes_pod_cidr": str(k8s.pod_cidr),
             "loki_kubernetes_service_cidr": str(k8s.service_cidr),
             "loki_kubernetes_api_endpoint": str(k8s_endpoint) if k8s.enabled and k8s_endpoint else None,
+            **k8s_render.group_vars(m, site.directory, out_dir),
         },
         "connection": _connection(site, out_dir),
     }
@@ -236,6 +238,14 @@ def _kolla_inventory(site: Site, globals_: dict[str, Any], out_dir: Path) -> byt
     )
 
 
+def _fact_cache(site: Site, out_dir: Path) -> str:
+    """Return the run records' fact cache (``runs/.facts`` beside the site file), relative to ``out_dir``.
+
+    Relative paths in ansible.cfg resolve against its directory, so manual Ansible runs share lokictl's cache.
+    """
+    return Path(os.path.relpath(site.directory / "runs" / ".facts", out_dir.resolve())).as_posix()
+
+
 def read_existing(out_dir: Path, relative: str) -> bytes | None:
     """Return the bytes of a previously rendered file, or None."""
     try:
@@ -244,10 +254,13 @@ def read_existing(out_dir: Path, relative: str) -> bytes | None:
         return None
 
 
-def render_files(site: Site, out_dir: Path) -> tuple[dict[str, RenderedFile], list[str]]:
+def render_files(
+    site: Site, out_dir: Path, *, dry_run: bool = False
+) -> tuple[dict[str, RenderedFile], list[str]]:
     """Render every output file for ``site`` as it would be written to ``out_dir``.
 
-    Secrets are read from the previous output in ``out_dir`` and kept; missing ones are generated.
+    Secrets are read from the previous output in ``out_dir`` and kept; missing ones are generated (with
+    ``dry_run``, for a comparison only, they get placeholders instead).
 
     Returns:
         The files by relative path, and the names of secrets that were newly generated.
@@ -257,7 +270,11 @@ def render_files(site: Site, out_dir: Path) -> tuple[dict[str, RenderedFile], li
     gv = _group_vars(site, out_dir)
     files: dict[str, RenderedFile] = {
         "hosts.yml": RenderedFile(_template("hosts.yml.j2", site_name=name, inventory=_inventory(m))),
-        "ansible.cfg": RenderedFile(_template("ansible.cfg.j2", forks=min(50, max(5, len(m.hosts))))),
+        "ansible.cfg": RenderedFile(
+            _template(
+                "ansible.cfg.j2", forks=min(50, max(5, len(m.hosts))), fact_cache=_fact_cache(site, out_dir)
+            )
+        ),
     }
     for topic, data in gv.items():
         files[f"group_vars/all/{topic}.yml"] = _vars_file(name, topic, data)
@@ -272,6 +289,8 @@ def render_files(site: Site, out_dir: Path) -> tuple[dict[str, RenderedFile], li
             "loki_host_interfaces": dict(sorted(host.interfaces.items())),
         }
         files[f"host_vars/{host.name}/host.yml"] = _vars_file(name, f"host {host.name}", data)
+    if m.kubernetes.enabled and m.hosts_with("k8s_control_plane"):
+        files[k8s_render.KUBEADM_CONFIG] = RenderedFile(k8s_render.kubeadm_config(m, HEADER))
     added: list[str] = []
     previous_passwords = read_existing(out_dir, "kolla/passwords.yml")
     if not m.openstack.enabled and previous_passwords is not None:
@@ -288,6 +307,7 @@ def render_files(site: Site, out_dir: Path) -> tuple[dict[str, RenderedFile], li
             )
         )
         files["kolla/inventory"] = RenderedFile(_kolla_inventory(site, globals_, out_dir))
-        content, added = kolla.merge_passwords(previous_passwords)
+        generate = kolla.placeholder_secret if dry_run else kolla.new_secret
+        content, added = kolla.merge_passwords(previous_passwords, generate)
         files["kolla/passwords.yml"] = RenderedFile(content, mode=0o600, secret=True)
     return files, added

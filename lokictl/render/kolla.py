@@ -8,7 +8,7 @@ import re
 import secrets
 import string
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,9 @@ from typing import Any
 import yaml
 
 from lokictl.errors import RuntimeFailure
+
+#: libyaml's parser when available (same data as yaml.safe_load, several times faster).
+_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: The inventory groups that hold hosts directly; every other group is a ``:children`` group.
 HOST_GROUPS = ("control", "network", "compute", "monitoring", "storage", "deployment")
@@ -99,7 +102,8 @@ def upstream_groups() -> tuple[tuple[str, tuple[str, ...]], ...]:
 @cache
 def password_keys() -> tuple[str, ...]:
     """Return the keys of kolla-ansible's passwords.yml template."""
-    data = yaml.safe_load(kolla_ansible_file("etc_examples/kolla/passwords.yml").read_text(encoding="utf-8"))
+    text = kolla_ansible_file("etc_examples/kolla/passwords.yml").read_text(encoding="utf-8")
+    data = yaml.load(text, Loader=_Loader)
     if not isinstance(data, dict):
         raise RuntimeFailure("kolla-ansible's passwords.yml template is not a mapping")
     return tuple(str(k) for k in data)
@@ -148,10 +152,33 @@ PASSWORDS_HEADER = (
 )
 
 
-def merge_passwords(existing: bytes | None) -> tuple[bytes, list[str]]:
+def _safe_load(data: bytes) -> Any:
+    """Parse YAML like `yaml.safe_load`, with libyaml's parser when available.
+
+    On an error PyYAML's own parser parses again, so that messages stay those of `yaml.safe_load`.
+    """
+    try:
+        return yaml.load(data, Loader=_Loader)
+    except yaml.YAMLError:
+        return yaml.safe_load(data)
+
+
+def placeholder_secret(key: str) -> Any:
+    """Return a stand-in for a secret that a dry run (``render --check``) would generate."""
+    if key in BLANK_KEYS:
+        return None
+    if key in SSH_KEYS:
+        return {"private_key": "<generated on render>", "public_key": "<generated on render>"}
+    return "<generated on render>"
+
+
+def merge_passwords(
+    existing: bytes | None, generate: Callable[[str], Any] = new_secret
+) -> tuple[bytes, list[str]]:
     """Return passwords.yml content keeping every existing value, and the keys that were added.
 
-    When nothing is added the existing bytes are returned unchanged.
+    When nothing is added the existing bytes are returned unchanged. ``generate`` makes the value of a missing
+    key (`placeholder_secret` for dry runs: 4096-bit SSH keys take seconds to generate).
 
     Raises:
         RuntimeFailure: the existing file is not a YAML mapping (it is never overwritten then).
@@ -159,10 +186,14 @@ def merge_passwords(existing: bytes | None) -> tuple[bytes, list[str]]:
     current: dict[str, Any] = {}
     if existing is not None:
         try:
-            loaded = yaml.safe_load(existing)
+            loaded = _safe_load(existing)
         except yaml.YAMLError as exc:
+            # str(exc) quotes the offending line, which holds a secret: report only where and what.
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or "unreadable"
             raise RuntimeFailure(
-                f"existing kolla/passwords.yml is not valid YAML ({exc}); fix or move it"
+                f"existing kolla/passwords.yml is not valid YAML{where} ({problem}); fix or move it"
             ) from None
         if loaded is not None and not isinstance(loaded, dict):
             raise RuntimeFailure("existing kolla/passwords.yml is not a mapping; fix or move it")
@@ -171,7 +202,7 @@ def merge_passwords(existing: bytes | None) -> tuple[bytes, list[str]]:
     if existing is not None and not added:
         return existing, []
     for key in added:
-        current[key] = new_secret(key)
+        current[key] = generate(key)
     for key in password_keys():
         current.setdefault(key, None)
     body = yaml.safe_dump(current, default_flow_style=False, sort_keys=True)

@@ -72,10 +72,26 @@ def _guard(out_dir: Path) -> None:
         return
     if not out_dir.is_dir():
         raise InputError(f"{out_dir}: exists and is not a directory")
-    if owned_files(out_dir) is None and any(out_dir.iterdir()):
+    owned = owned_files(out_dir)
+    if owned is None:
+        if any(out_dir.iterdir()):
+            raise InputError(
+                f"{out_dir}: directory is not empty and was not written by lokictl; refusing to replace it "
+                "(choose another --out or move it away)"
+            )
+        return
+    # Replacing the directory would silently delete files someone added next to the rendered ones.
+    known = {*owned, MANIFEST}
+    foreign = sorted(
+        p.relative_to(out_dir).as_posix()
+        for p in out_dir.rglob("*")
+        if not p.is_dir() and p.relative_to(out_dir).as_posix() not in known
+    )
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
         raise InputError(
-            f"{out_dir}: directory is not empty and was not written by lokictl; refusing to replace it "
-            "(choose another --out or move it away)"
+            f"{out_dir}: holds files lokictl did not write ({shown}); refusing to replace it "
+            "(move them away; put settings in the site file)"
         )
 
 
@@ -88,8 +104,8 @@ def compare(files: Mapping[str, RenderedFile], out_dir: Path) -> Comparison:
         except (FileNotFoundError, NotADirectoryError):
             result.added.append(path)
             continue
-        if on_disk != f.content:
-            result.changed.append(path)
+        if on_disk != f.content or (out_dir / path).stat().st_mode & 0o777 != f.mode:
+            result.changed.append(path)  # content or permissions (e.g. a secret made world-readable)
     previous = owned_files(out_dir) or []
     result.removed = [p for p in previous if p not in files and (out_dir / p).exists()]
     return result
@@ -99,7 +115,7 @@ def _secret_view(content: bytes | None) -> list[str]:
     if not content:
         return []
     try:
-        data = yaml.safe_load(content)
+        data = yaml.load(content, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError:
         return ["<unparsable>\n"]
     if not isinstance(data, dict):
@@ -147,13 +163,16 @@ def write(files: Mapping[str, RenderedFile], out_dir: Path, site_sha256: str) ->
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp.mkdir(mode=0o700)
+        made: set[Path] = {tmp}
         for path, f in sorted(files.items()):
             target = tmp / path
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in made:  # one mkdir per directory, not per file
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, f.mode)
             with os.fdopen(fd, "wb") as fh:
+                os.fchmod(fd, f.mode)  # the mode exactly, whatever the umask
                 fh.write(f.content)
-            os.chmod(target, f.mode)
         (tmp / MANIFEST).write_bytes(manifest(files, site_sha256))
         if any(f.secret for f in files.values()):
             for d in {(tmp / p).parent for p, f in files.items() if f.secret}:

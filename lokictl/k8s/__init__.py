@@ -1,0 +1,1 @@
+"""The Kubernetes layer: version matrix, kubeadm configuration, air-gapped bundle and upgrades."""

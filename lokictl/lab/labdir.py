@@ -1,0 +1,140 @@
+"""The lab directory ``labs/<name>/``: the lab's site file, its SSH key pair and its rendered inventory."""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lokictl.errors import InputError, RuntimeFailure
+
+KEY_FILE = "id_ed25519"
+SITE_FILE = "site.yml"
+DEFAULT_ADMIN = "ops"
+HEADER = (
+    "# Lab site file written by `lokictl lab up` from {source}.\n"
+    "# Ansible logs in as the first admin user with the lab key (id_ed25519 next to this file).\n"
+)
+
+
+@dataclass(frozen=True)
+class LabDir:
+    """Paths of a lab directory."""
+
+    root: Path
+
+    @property
+    def name(self) -> str:
+        """Return the lab name (the directory name)."""
+        return self.root.name
+
+    @property
+    def site(self) -> Path:
+        """Return the lab's site file."""
+        return self.root / SITE_FILE
+
+    @property
+    def key(self) -> Path:
+        """Return the lab's private SSH key."""
+        return self.root / KEY_FILE
+
+    @property
+    def public_key(self) -> Path:
+        """Return the lab's public SSH key."""
+        return self.root / f"{KEY_FILE}.pub"
+
+    @property
+    def inventory(self) -> Path:
+        """Return the directory of the rendered inventory."""
+        return self.root / "inventory"
+
+
+def lab_dir(name: str, base: Path | None = None) -> LabDir:
+    """Return the directory of lab ``name``: ``labs/<name>`` under ``base`` (default: working directory)."""
+    return LabDir((base or Path.cwd()) / "labs" / name)
+
+
+def ensure_key(lab: LabDir) -> str:
+    """Create the lab's ed25519 key pair unless it exists; return the public key line.
+
+    Raises:
+        RuntimeFailure: the key cannot be written.
+    """
+    if lab.key.is_file() and lab.public_key.is_file():
+        return lab.public_key.read_text(encoding="utf-8").strip()
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    line = f"{public.decode()} lokictl-lab-{lab.name}"
+    try:
+        lab.root.mkdir(parents=True, exist_ok=True)
+        _write(lab.key, private, 0o600)
+        _write(lab.public_key, f"{line}\n".encode(), 0o600)
+    except OSError as exc:
+        raise RuntimeFailure(f"cannot write the lab key in {lab.root}: {exc.strerror or exc}") from None
+    return line
+
+
+def lab_site_data(data: dict[str, Any], public_key: str) -> tuple[dict[str, Any], str]:
+    """Return the lab's version of a site and the admin user Ansible logs in as.
+
+    The first admin user (``ops`` when the site has none) gets the lab public key, and Ansible logs in as
+    that user with the lab's private key.
+    """
+    lab = copy.deepcopy(data)
+    linux = lab.get("linux") or {}
+    users = linux.get("admin_users") or []
+    if not users:
+        users.append({"name": DEFAULT_ADMIN, "ssh_keys": []})
+    admin = users[0]
+    keys = admin.get("ssh_keys") or []
+    if public_key not in keys:
+        keys.append(public_key)
+    admin["ssh_keys"] = keys
+    linux["admin_users"] = users
+    lab["linux"] = linux
+    ansible = dict(lab.get("ansible") or {})
+    ansible.update({"user": admin["name"], "private_key_file": KEY_FILE})
+    lab["ansible"] = ansible
+    return lab, str(admin["name"])
+
+
+def write_lab_site(lab: LabDir, source_text: str, source: str, public_key: str) -> str:
+    """Write the lab's site file made from a site's text; return the admin user name.
+
+    Raises:
+        InputError: the source is not a YAML mapping.
+        RuntimeFailure: the file cannot be written.
+    """
+    data = yaml.safe_load(source_text)
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: not a site file (expected a mapping of sections)")
+    lab_data, admin = lab_site_data(data, public_key)
+    text = HEADER.format(source=source) + yaml.safe_dump(lab_data, sort_keys=False, width=1000)
+    if not lab.site.is_file() or lab.site.read_text(encoding="utf-8") != text:
+        try:
+            lab.root.mkdir(parents=True, exist_ok=True)
+            _write(lab.site, text.encode(), 0o644)
+        except OSError as exc:
+            raise RuntimeFailure(f"cannot write {lab.site}: {exc.strerror or exc}") from None
+    return admin
+
+
+def _write(path: Path, content: bytes, mode: int) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        os.write(fd, content)
+    finally:
+        os.close(fd)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
