@@ -6,7 +6,7 @@ export LANG := C.UTF-8
 export LC_ALL := C.UTF-8
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: venv demo test lint unit docs clean image molecule
+.PHONY: host venv demo test lint unit docs clean image molecule
 
 $(BIN)/lokictl: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,12 +16,16 @@ $(BIN)/lokictl: pyproject.toml
 
 venv: $(BIN)/lokictl
 
+## host: install and start what the lab and tests need on this machine (Docker engine, debootstrap, ...).
+host:
+	bash scripts/host-setup.sh
+
 ## demo: set up and run the main job on the embedded default (a local lab).
-demo: venv
+demo: host venv
 	bash scripts/demo.sh
 
 ## test: set up and run every test (lint, unit, integration, Molecule on real hosts).
-test: venv lint unit molecule
+test: host venv lint unit molecule
 
 lint: venv
 	$(BIN)/ruff check lokictl tests benchmarks
@@ -33,7 +37,7 @@ unit: venv
 	$(BIN)/pytest -q
 
 ## image: build the lab host image lokictl/host:bookworm (re-imported from the cache when built before).
-image: venv
+image: host venv
 	$(BIN)/lokictl lab image build --distro bookworm
 
 ## molecule: run every Molecule scenario under molecule/ on systemd containers (needs Docker).

@@ -45,7 +45,14 @@ start_host() {  # name
     --cap-add SYS_ADMIN --cap-add NET_ADMIN --security-opt seccomp=unconfined --cgroupns=host \
     -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
     --stop-signal SIGRTMIN+3 --env container=docker "$IMAGE" /lib/systemd/systemd >/dev/null
-  docker exec "$1" systemctl is-system-running --wait >/dev/null 2>&1 || true
+  local state="" i
+  for i in $(seq 60); do  # systemd's bus is up only a moment after the container starts
+    state=$(docker exec "$1" systemctl is-system-running --wait 2>/dev/null || true)
+    case $state in running | degraded) break ;; esac
+    sleep 1
+  done
+  # The apt timers fire right after boot and race the benchmark's own apt runs.
+  docker exec "$1" systemctl stop apt-daily.timer apt-daily-upgrade.timer apt-daily.service apt-daily-upgrade.service
 }
 
 in_host() { docker exec -e DEBIAN_FRONTEND=noninteractive "$1" bash -c "$2"; }
@@ -60,24 +67,25 @@ fetch_ssg() {  # the Debian 12 SCAP content from sid, through the image's mirror
   in_host lokictl-bench-fetch "
     set -euo pipefail
     mirror=\$(grep -h '^deb ' /etc/apt/sources.list | awk '{print \$2}' | grep -v -- -security | head -n 1)
-    echo \"deb \$mirror sid main\" > /tmp/sid.list
+    echo \"deb \$mirror sid main\" > /var/tmp/sid.list
     # sid's Release carries a Valid-Until date that a mirror snapshot may have passed.
-    opts='-o Dir::Etc::SourceList=/tmp/sid.list -o Dir::Etc::SourceParts=- -o Dir::State::Lists=/tmp/sid-lists'
+    opts='-o Dir::Etc::SourceList=/var/tmp/sid.list -o Dir::Etc::SourceParts=- -o Dir::State::Lists=/var/tmp/sid-lists'
     opts=\"\$opts -o Acquire::Check-Valid-Until=false\"
-    mkdir -p /tmp/sid-lists/partial /tmp/debs
+    mkdir -p /var/tmp/sid-lists/partial /var/tmp/debs
     apt-get -q \$opts update >/dev/null
-    cd /tmp/debs && apt-get -q \$opts download ssg-base=$SSG_VERSION-\\* ssg-debian=$SSG_VERSION-\\* >/dev/null"
-  docker cp lokictl-bench-fetch:/tmp/debs/. "$CACHE/"
+    cd /var/tmp/debs && apt-get -q \$opts download ssg-base=$SSG_VERSION-\\* ssg-debian=$SSG_VERSION-\\* >/dev/null"
+  docker cp lokictl-bench-fetch:/var/tmp/debs/. "$CACHE/"
   docker rm -f lokictl-bench-fetch >/dev/null
 }
 
 install_scanners() {  # host
-  docker cp "$CACHE/." "$1:/tmp/"
+  # Not /tmp: docker cp cannot write into the container's tmpfs mounts.
+  docker cp "$CACHE/." "$1:/var/tmp/"
   in_host "$1" "
     set -euo pipefail
     apt-get -q update >/dev/null
     apt-get -q install -y --no-install-recommends lynis openscap-scanner linux-base python3-apt >/dev/null
-    dpkg -i /tmp/ssg-base_*.deb /tmp/ssg-debian_*.deb >/dev/null
+    dpkg -i /var/tmp/ssg-base_*.deb /var/tmp/ssg-debian_*.deb >/dev/null
     useradd -m -s /bin/bash ops
     echo 'ops ALL=(ALL:ALL) NOPASSWD: ALL' > /etc/sudoers.d/90-lab && chmod 0440 /etc/sudoers.d/90-lab"
 }

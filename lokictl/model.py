@@ -231,6 +231,11 @@ class Ansible(StrictModel):
         "ssh's default keys.",
     )
     port: int = Field(default=22, ge=1, le=65535, description="SSH port.")
+    known_hosts_file: str = Field(
+        default="",
+        description="SSH known_hosts file, relative to the site file's directory; empty = the SSH default. "
+        "When set, hosts are checked strictly against it (unknown or changed host keys are refused).",
+    )
 
 
 class Host(StrictModel):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from lokictl.errors import InputError, RuntimeFailure
 from lokictl.lab import DEFAULT_DISTRO, known_hosts, objects
-from lokictl.lab.bootstrap import bootstrap, host_keys, wait_for_ssh, wait_for_systemd
+from lokictl.lab.bootstrap import bootstrap, wait_for_ssh, wait_for_systemd
 from lokictl.lab.docker import Docker
 from lokictl.lab.image import BuildReport, Progress, image_key, make_spec
 from lokictl.lab.image import build_image as _build_image
@@ -145,9 +145,10 @@ def up(
         keys = list(
             pool.map(lambda h: bootstrap(docker, h.container, user, public_key, plan.ssh_port), plan.hosts)
         )
-    known_hosts.replace(
-        {known_hosts.host_pattern(h.address, plan.ssh_port): k for h, k in zip(plan.hosts, keys, strict=True)}
-    )
+    host_keys = {
+        known_hosts.host_pattern(h.address, plan.ssh_port): k for h, k in zip(plan.hosts, keys, strict=True)
+    }
+    known_hosts.write(lab.known_hosts, host_keys)
     say("waiting for SSH")
     wait_for_ssh([h.address for h in plan.hosts], plan.ssh_port)
     if shutil.which("ssh"):
@@ -222,7 +223,7 @@ def _host_args(plan: LabPlan, host: HostPlan, caps: list[str]) -> list[str]:
 
 
 def _ssh_login(lab: LabDir, user: str, host: HostPlan, port: int) -> None:
-    """Log in once over SSH the way Ansible will (key, known host), to prove the path works."""
+    """Log in once over SSH the way Ansible will (key, the lab's known_hosts), to prove the path works."""
     proc = subprocess.run(
         [
             "ssh",
@@ -234,6 +235,8 @@ def _ssh_login(lab: LabDir, user: str, host: HostPlan, port: int) -> None:
             "BatchMode=yes",
             "-o",
             "IdentitiesOnly=yes",
+            "-o",
+            f'UserKnownHostsFile="{lab.known_hosts}"',
             "-o",
             "StrictHostKeyChecking=yes",
             "-o",
@@ -315,6 +318,8 @@ def status(name: str | None = None, *, base: Path | None = None) -> StatusReport
 def down(name: str | None = None, *, purge: bool = False, base: Path | None = None) -> DownReport:
     """Remove every container, network and volume labelled as part of a lab; with ``purge`` its directory too.
 
+    The user's SSH files are not touched (the lab's host keys live in its own directory).
+
     Raises:
         InputError: no name given and there are several labs.
         RuntimeFailure: Docker is unavailable or refused to remove something.
@@ -324,14 +329,7 @@ def down(name: str | None = None, *, purge: bool = False, base: Path | None = No
     lab = resolve_name(docker, name)
     if lab is None:
         return DownReport(lab="", removed={kind: [] for kind in objects.KINDS})
-    entries: dict[str, list[str]] = {}
-    for c in objects.containers(docker, lab):
-        if c.state == "running" and c.address:
-            proc = docker.run(["exec", c.id, "sh", "-c", "cat /etc/ssh/ssh_host_*_key.pub"], check=False)
-            port = int(c.labels.get(LABEL_SSH, "22") or 22)
-            entries[known_hosts.host_pattern(c.address, port)] = host_keys(proc.stdout)
     removed = objects.remove_all(docker, lab)
-    known_hosts.remove(entries)
     report = DownReport(lab=lab, removed=removed)
     directory = lab_dir(lab, base)
     if purge and directory.root.is_dir():

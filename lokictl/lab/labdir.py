@@ -1,4 +1,4 @@
-"""The lab directory ``labs/<name>/``: the lab's site file, its SSH key pair and its rendered inventory."""
+"""The lab directory ``labs/<name>/``: the lab's site file, SSH key pair, known_hosts file and inventory."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ import yaml
 from lokictl.errors import InputError, RuntimeFailure
 
 KEY_FILE = "id_ed25519"
+KNOWN_HOSTS_FILE = "known_hosts"
 SITE_FILE = "site.yml"
 DEFAULT_ADMIN = "ops"
 HEADER = (
     "# Lab site file written by `lokictl lab up` from {source}.\n"
-    "# Ansible logs in as the first admin user with the lab key (id_ed25519 next to this file).\n"
+    "# Ansible logs in as the first admin user with the lab key (id_ed25519 next to this file) and checks\n"
+    "# the hosts' keys against known_hosts next to this file (written by `lokictl lab up`).\n"
 )
 
 
@@ -46,6 +48,11 @@ class LabDir:
     def public_key(self) -> Path:
         """Return the lab's public SSH key."""
         return self.root / f"{KEY_FILE}.pub"
+
+    @property
+    def known_hosts(self) -> Path:
+        """Return the lab's SSH known_hosts file (the lab hosts' keys)."""
+        return self.root / KNOWN_HOSTS_FILE
 
     @property
     def inventory(self) -> Path:
@@ -88,7 +95,7 @@ def lab_site_data(data: dict[str, Any], public_key: str) -> tuple[dict[str, Any]
     """Return the lab's version of a site and the admin user Ansible logs in as.
 
     The first admin user (``ops`` when the site has none) gets the lab public key, and Ansible logs in as
-    that user with the lab's private key.
+    that user with the lab's private key, checking host keys against the lab's known_hosts file.
     """
     lab = copy.deepcopy(data)
     linux = lab.get("linux") or {}
@@ -103,7 +110,9 @@ def lab_site_data(data: dict[str, Any], public_key: str) -> tuple[dict[str, Any]
     linux["admin_users"] = users
     lab["linux"] = linux
     ansible = dict(lab.get("ansible") or {})
-    ansible.update({"user": admin["name"], "private_key_file": KEY_FILE})
+    ansible.update(
+        {"user": admin["name"], "private_key_file": KEY_FILE, "known_hosts_file": KNOWN_HOSTS_FILE}
+    )
     lab["ansible"] = ansible
     return lab, str(admin["name"])
 

@@ -89,8 +89,31 @@ def _inventory(m: SiteModel) -> dict[str, Any]:
     return {"all": {"hosts": {h.name: None for h in m.hosts}, "children": groups}}
 
 
+def _inventory_path(site: Site, value: str, inventory_dir: Path) -> str:
+    """Return a site path as Ansible should see it: a relative one becomes ``{{inventory_dir}}/...``.
+
+    The Jinja expression has no spaces, so the value stays one token on a kolla INI inventory line.
+    """
+    path = Path(value)
+    if path.is_absolute():
+        return path.as_posix()
+    rel = os.path.relpath(site.directory / path, inventory_dir.resolve())
+    return "{{inventory_dir}}/" + Path(rel).as_posix()
+
+
+def ssh_known_hosts_args(known_hosts: str) -> str:
+    """Return the ``ansible_ssh_common_args`` that check host keys strictly against ``known_hosts`` only.
+
+    ssh reads ``UserKnownHostsFile`` as a space-separated list and expands ``%`` tokens, so the path is
+    double-quoted for ssh (and ``%`` doubled); Ansible splits the arguments like a shell, so the option is
+    single-quoted for Ansible. The path may thus hold spaces but no quotes.
+    """
+    path = known_hosts.replace("%", "%%")
+    return f"-o 'UserKnownHostsFile=\"{path}\"' -o StrictHostKeyChecking=yes"
+
+
 def _connection(site: Site, inventory_dir: Path) -> dict[str, Any]:
-    """Return connection variables; a relative key path is made relative to the inventory's directory."""
+    """Return connection variables; relative key and known_hosts paths are made relative to the inventory."""
     a = site.model.ansible
     data: dict[str, Any] = {
         "ansible_user": a.user,
@@ -99,13 +122,23 @@ def _connection(site: Site, inventory_dir: Path) -> dict[str, Any]:
         "ansible_become": a.user != "root",
     }
     if a.private_key_file:
-        key = Path(a.private_key_file)
-        if not key.is_absolute():
-            rel = os.path.relpath(site.directory / key, inventory_dir.resolve())
-            data["ansible_ssh_private_key_file"] = "{{inventory_dir}}/" + Path(rel).as_posix()
-        else:
-            data["ansible_ssh_private_key_file"] = key.as_posix()
+        data["ansible_ssh_private_key_file"] = _inventory_path(site, a.private_key_file, inventory_dir)
+    if a.known_hosts_file:
+        known_hosts = _inventory_path(site, a.known_hosts_file, inventory_dir)
+        data["ansible_ssh_common_args"] = ssh_known_hosts_args(known_hosts)
     return data
+
+
+def ini_value(value: Any) -> str:
+    """Return a variable value as one token of an INI inventory host line.
+
+    Ansible splits host lines like a POSIX shell (``shlex``): a value with spaces, quotes, ``#`` or
+    backslashes is double-quoted (quotes and backslashes escaped); other values are written as they are.
+    """
+    text = str(value)
+    if text and not any(c.isspace() or c in "\"'#\\" for c in text):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _group_vars(site: Site, out_dir: Path) -> dict[str, dict[str, Any]]:
@@ -220,7 +253,7 @@ def _kolla_inventory(site: Site, globals_: dict[str, Any], out_dir: Path) -> byt
     lines: dict[str, list[str]] = {}
     for host in m.hosts:
         parts = [host.name, f"ansible_host={host.address}"]
-        parts += [f"{k}={v}" for k, v in sorted(connection.items())]
+        parts += [f"{k}={ini_value(v)}" for k, v in sorted(connection.items())]
         for net in NETWORK_NAMES:
             var = _KOLLA_IFACE_VARS[net]
             iface = host.interfaces.get(net)
@@ -272,7 +305,10 @@ def render_files(
         "hosts.yml": RenderedFile(_template("hosts.yml.j2", site_name=name, inventory=_inventory(m))),
         "ansible.cfg": RenderedFile(
             _template(
-                "ansible.cfg.j2", forks=min(50, max(5, len(m.hosts))), fact_cache=_fact_cache(site, out_dir)
+                "ansible.cfg.j2",
+                forks=min(50, max(5, len(m.hosts))),
+                fact_cache=_fact_cache(site, out_dir),
+                known_hosts_file=bool(m.ansible.known_hosts_file),
             )
         ),
     }

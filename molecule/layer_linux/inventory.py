@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Ansible inventory script of molecule/layer_linux: the fixture site, with a fresh SSH key, as lokictl renders it.
+"""Inventory script of molecule/layer_linux: the fixture site, with a fresh SSH key, as lokictl renders it.
 
 On first use it generates an SSH key pair in ``$MOLECULE_EPHEMERAL_DIRECTORY`` and writes a copy of the
 fixture site whose administrator ``ops`` has that public key (no private key is ever committed). Each call

@@ -1,8 +1,13 @@
-"""`lokictl lab` on a real Docker engine: hosts boot, Ansible reaches them over SSH, `down` leaves nothing."""
+"""`lokictl lab` on a real Docker engine: hosts boot, Ansible reaches them over SSH, `down` leaves nothing.
+
+Labs run from a directory whose name has a space (the lab's key and known_hosts paths must survive it), and
+the user's own SSH files must come out of `lab up`/`lab down` byte for byte as they went in.
+"""
 
 from __future__ import annotations
 
 import os
+import pwd
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +16,8 @@ import pytest
 import yaml
 from support import SITES, VENV_BIN, run_cli
 
-from lokictl.lab import LABEL_LAB, known_hosts
+from lokictl.lab import LABEL_LAB
+from lokictl.lab.bootstrap import host_keys
 
 pytestmark = pytest.mark.docker
 
@@ -36,6 +42,9 @@ def ansible(inventory: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
         "ANSIBLE_CONFIG": str(inventory / "ansible.cfg"),
+        # SSH master connections of this test only (a reused connection would skip the host key check),
+        # in tmp_path: short and without the space of labs/ (the socket path is limited to ~100 bytes)
+        "ANSIBLE_SSH_CONTROL_PATH_DIR": str(inventory.parents[3] / "cp"),
     }
     return subprocess.run(
         [str(VENV_BIN / "ansible"), "-i", str(inventory / "hosts.yml"), *args],
@@ -47,29 +56,70 @@ def ansible(inventory: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def known_entries(address: str) -> list[str]:
-    path = known_hosts.default_path()
-    lines = path.read_text().splitlines() if path.exists() else []
-    return [line for line in lines if line.split(" ", 1)[0] == address]
+def user_ssh_files() -> dict[Path, bytes | None]:
+    """Return the user's known_hosts files (for $HOME and the passwd home ssh uses) and their bytes."""
+    homes = {Path.home(), Path(pwd.getpwuid(os.getuid()).pw_dir)}
+    files = [home / ".ssh" / name for home in homes for name in ("known_hosts", "known_hosts.old")]
+    return {f: f.read_bytes() if f.exists() else None for f in files}
+
+
+def container_keys(container: str, address: str) -> list[str]:
+    """Return the known_hosts lines a container's host keys make for ``address``."""
+    proc = subprocess.run(
+        ["docker", "exec", container, "sh", "-c", "cat /etc/ssh/ssh_host_*_key.pub"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return sorted(f"{address} {key}" for key in host_keys(proc.stdout))
 
 
 @pytest.fixture
-def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Yield a lab name for a test run in ``tmp_path``; the lab is torn down whatever happens."""
-    monkeypatch.chdir(tmp_path)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Return the working directory the lab commands run in: ``tmp_path/lab home`` (a name with a space)."""
+    directory = tmp_path / "lab home"
+    directory.mkdir()
+    monkeypatch.chdir(directory)
+    return directory
+
+
+@pytest.fixture
+def lab(home: Path) -> Iterator[str]:
+    """Yield a lab name for a test run in ``home``; the lab is torn down whatever happens."""
     name = f"pytest-{os.getpid()}"
     yield name
     run_cli(["lab", "down", "--name", name])
 
 
-def test_aio_lab_up_ping_status_idempotent_down(lab: str, tmp_path: Path) -> None:
+def test_aio_lab_up_ping_status_idempotent_down(lab: str, home: Path) -> None:
+    user_files = user_ssh_files()
     up = run_cli(["lab", "up", "--example", "aio", "--name", lab])
     assert up.exit_code == 0, up.stderr
     assert f"created lokictl-{lab}-aio1" in up.stdout
-    directory = tmp_path / "labs" / lab
+    directory = home / "labs" / lab
     assert (directory / "id_ed25519").stat().st_mode & 0o777 == 0o600
     site = yaml.safe_load((directory / "site.yml").read_text())
-    assert site["ansible"] == {"user": "ops", "private_key_file": "id_ed25519"}
+    assert site["ansible"] == {
+        "user": "ops",
+        "private_key_file": "id_ed25519",
+        "known_hosts_file": "known_hosts",
+    }
+    # The hosts' keys went to the lab's own known_hosts file, not to the user's.
+    lab_known_hosts = directory / "known_hosts"
+    written = lab_known_hosts.read_text()
+    assert sorted(written.splitlines()) == container_keys(f"lokictl-{lab}-aio1", "10.10.0.11")
+    assert lab_known_hosts.stat().st_mode & 0o777 == 0o600
+    assert user_ssh_files() == user_files
+
+    # Checking is strict and uses the lab file only: with it empty, Ansible is refused (and adds nothing).
+    lab_known_hosts.write_text("")
+    refused = ansible(directory / "inventory", "all", "-m", "ansible.builtin.ping")
+    assert refused.returncode != 0
+    assert "Host key verification failed" in refused.stdout + refused.stderr
+    assert lab_known_hosts.read_text() == ""
+    restored = run_cli(["lab", "up", "--name", lab])
+    assert restored.exit_code == 0, restored.stderr
+    assert lab_known_hosts.read_text() == written
 
     ping = ansible(directory / "inventory", "all", "-m", "ansible.builtin.ping")
     assert ping.returncode == 0, ping.stdout + ping.stderr
@@ -98,22 +148,27 @@ def test_aio_lab_up_ping_status_idempotent_down(lab: str, tmp_path: Path) -> Non
     assert again.exit_code == 0, again.stderr
     assert "created" not in again.stdout and "recreated" not in again.stdout
     assert labelled(lab) == before
-    assert len(known_entries("10.10.0.11")) >= 1
+    assert lab_known_hosts.read_text() == written
 
     down = run_cli(["lab", "down", "--name", lab])
     assert down.exit_code == 0, down.stderr
     assert "removed 1 containers, 1 networks, 2 volumes" in down.stdout
     assert labelled(lab) == {"containers": [], "networks": [], "volumes": []}
-    assert known_entries("10.10.0.11") == []
     assert (directory / "site.yml").is_file()
+    assert user_ssh_files() == user_files
 
 
-def test_lab_from_site_file_follows_the_site_and_purges(lab: str, tmp_path: Path) -> None:
-    site = tmp_path / "pair.yml"
+def test_lab_from_site_file_follows_the_site_and_purges(lab: str, home: Path) -> None:
+    user_files = user_ssh_files()
+    site = home / "pair.yml"
     site.write_text((SITES / "lab_pair" / "site.yml").read_text())
     up = run_cli(["lab", "up", "-f", str(site), "--name", lab])
     assert up.exit_code == 0, up.stderr
-    inventory = tmp_path / "labs" / lab / "inventory"
+    inventory = home / "labs" / lab / "inventory"
+    lab_known_hosts = home / "labs" / lab / "known_hosts"
+    node1 = container_keys(f"lokictl-{lab}-node1", "10.211.0.11")
+    node2 = container_keys(f"lokictl-{lab}-node2", "10.211.0.12")
+    assert sorted(lab_known_hosts.read_text().splitlines()) == sorted(node1 + node2)
     # The site's first admin user ("admin") is the one Ansible logs in as; hosts find each other by name.
     reach = ansible(inventory, "node1", "-m", "ansible.builtin.command", "-a", "getent hosts node2")
     assert reach.returncode == 0, reach.stdout + reach.stderr
@@ -131,14 +186,16 @@ def test_lab_from_site_file_follows_the_site_and_purges(lab: str, tmp_path: Path
     assert "removed host node2" in smaller.stdout
     assert len(labelled(lab)["containers"]) == 1
     assert len(labelled(lab)["volumes"]) == 2
+    assert sorted(lab_known_hosts.read_text().splitlines()) == node1
 
     down = run_cli(["lab", "down", "--name", lab, "--purge"])
     assert down.exit_code == 0, down.stderr
     assert labelled(lab) == {"containers": [], "networks": [], "volumes": []}
-    assert not (tmp_path / "labs" / lab).exists()
+    assert not (home / "labs" / lab).exists()
+    assert user_ssh_files() == user_files
 
 
-def test_subnet_taken_by_another_network_is_a_clear_error(lab: str, tmp_path: Path) -> None:
+def test_subnet_taken_by_another_network_is_a_clear_error(lab: str, home: Path) -> None:
     other = f"{lab}-other"
     subprocess.run(
         [
@@ -155,7 +212,7 @@ def test_subnet_taken_by_another_network_is_a_clear_error(lab: str, tmp_path: Pa
         capture_output=True,
     )
     try:
-        site = tmp_path / "pair.yml"
+        site = home / "pair.yml"
         site.write_text((SITES / "lab_pair" / "site.yml").read_text())
         up = run_cli(["lab", "up", "-f", str(site), "--name", lab])
         assert up.exit_code == 2

@@ -86,7 +86,7 @@ def test_firewall_table_is_loaded_with_a_drop_policy(name: str) -> None:
 
 @pytest.fixture
 def listeners() -> Iterator[None]:
-    """Serve TCP on an unlisted port and on the Kubernetes API port of lx2 (transient units, removed after)."""
+    """Serve TCP on an unlisted port and on the Kubernetes API port of lx2 (transient units)."""
     lx2 = root("lx2")
     units = {f"layer-linux-listen-{port}": port for port in (UNLISTED_PORT, K8S_API_PORT)}
     for unit, port in units.items():

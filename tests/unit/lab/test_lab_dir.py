@@ -36,7 +36,11 @@ def test_lab_site_gives_the_first_admin_the_lab_key() -> None:
     assert admin == "alice"
     assert lab["linux"]["admin_users"][0]["ssh_keys"] == ["ssh-ed25519 AAAA other", PUB]
     assert lab["linux"]["admin_users"][1] == {"name": "bob"}
-    assert lab["ansible"] == {"user": "alice", "private_key_file": "id_ed25519"}
+    assert lab["ansible"] == {
+        "user": "alice",
+        "private_key_file": "id_ed25519",
+        "known_hosts_file": "known_hosts",
+    }
     assert data["linux"]["admin_users"][0]["ssh_keys"] == ["ssh-ed25519 AAAA other"]
     again, _ = lab_site_data(lab, PUB)
     assert again["linux"]["admin_users"][0]["ssh_keys"].count(PUB) == 1
@@ -46,7 +50,12 @@ def test_lab_site_adds_ops_when_there_is_no_admin() -> None:
     lab, admin = lab_site_data({"ansible": {"port": 2222}}, PUB)
     assert admin == "ops"
     assert lab["linux"]["admin_users"] == [{"name": "ops", "ssh_keys": [PUB]}]
-    assert lab["ansible"] == {"port": 2222, "user": "ops", "private_key_file": "id_ed25519"}
+    assert lab["ansible"] == {
+        "port": 2222,
+        "user": "ops",
+        "private_key_file": "id_ed25519",
+        "known_hosts_file": "known_hosts",
+    }
 
 
 def test_lab_site_validates_and_renders_a_key_path_ansible_finds(tmp_path: Path, fast_keys: None) -> None:
@@ -63,6 +72,11 @@ def test_lab_site_validates_and_renders_a_key_path_ansible_finds(tmp_path: Path,
     assert conn["ansible_user"] == "ops"
     assert conn["ansible_become"] is True
     assert conn["ansible_ssh_private_key_file"] == "{{inventory_dir}}/../id_ed25519"
+    # host keys are checked against the lab's own known_hosts file (labs/<name>/known_hosts) only
+    assert lab.known_hosts == lab.root / "known_hosts"
+    assert conn["ansible_ssh_common_args"] == (
+        "-o 'UserKnownHostsFile=\"{{inventory_dir}}/../known_hosts\"' -o StrictHostKeyChecking=yes"
+    )
     before = lab.site.stat().st_mtime_ns
     write_lab_site(lab, (EXAMPLES / "multinode.yml").read_text(), "the example", public)
     assert lab.site.stat().st_mtime_ns == before

@@ -1,11 +1,11 @@
-"""known_hosts maintenance: replace the lab's entries, remove exactly them, keep everything else."""
+"""The lab's own known_hosts file: exactly the lab hosts' keys, private mode, rewritten only on change."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
+import os
 from pathlib import Path
+
+from support import mode
 
 from lokictl.lab import known_hosts
 
@@ -14,52 +14,41 @@ ED2 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAISecond"
 RSA = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDx"
 
 
-def hashed(host: str, salt: bytes = b"0123456789abcdefghij") -> str:
-    digest = hmac.new(salt, host.encode(), hashlib.sha1).digest()
-    return f"|1|{base64.b64encode(salt).decode()}|{base64.b64encode(digest).decode()}"
-
-
 def test_host_pattern() -> None:
     assert known_hosts.host_pattern("10.0.0.1") == "10.0.0.1"
     assert known_hosts.host_pattern("10.0.0.1", 2222) == "[10.0.0.1]:2222"
 
 
-def test_replace_drops_stale_plain_and_hashed_entries_and_keeps_others(tmp_path: Path) -> None:
-    path = tmp_path / "ssh" / "known_hosts"
-    path.parent.mkdir()
-    path.write_text(
-        "# comment\n"
-        f"10.0.0.1 {ED2}\n"
-        f"{hashed('10.0.0.1')} {RSA}\n"
-        f"gitserver,10.0.0.9 {ED2}\n"
-        f"@cert-authority *.example {ED2}\n"
-        f"{hashed('10.0.0.2')} {ED2}\n"
-    )
-    known_hosts.replace({"10.0.0.1": [ED, RSA]}, path)
-    assert path.read_text().splitlines() == [
-        "# comment",
-        f"gitserver,10.0.0.9 {ED2}",
-        f"@cert-authority *.example {ED2}",
-        f"{hashed('10.0.0.2')} {ED2}",
-        f"10.0.0.1 {ED}",
-        f"10.0.0.1 {RSA}",
-    ]
-    assert path.stat().st_mode & 0o777 == 0o600
+def test_write_creates_the_file_with_every_key_and_a_private_mode(tmp_path: Path) -> None:
+    path = tmp_path / "labs" / "x" / "known_hosts"
+    known_hosts.write(path, {"10.0.0.1": [ED, RSA], "[10.0.0.2]:2222": [ED2]})
+    assert path.read_text() == f"10.0.0.1 {ED}\n10.0.0.1 {RSA}\n[10.0.0.2]:2222 {ED2}\n"
+    assert mode(path) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["known_hosts"]
 
 
-def test_replace_creates_the_file(tmp_path: Path) -> None:
-    path = tmp_path / "new" / ".ssh" / "known_hosts"
-    known_hosts.replace({"[10.0.0.1]:2222": [ED]}, path)
-    assert path.read_text() == f"[10.0.0.1]:2222 {ED}\n"
-
-
-def test_remove_only_drops_entries_with_the_lab_keys(tmp_path: Path) -> None:
+def test_write_replaces_everything_the_file_held(tmp_path: Path) -> None:
     path = tmp_path / "known_hosts"
-    path.write_text(f"10.0.0.1 {ED}\n{hashed('10.0.0.1')} {RSA}\n10.0.0.1 {ED2}\n10.0.0.3 {ED}\n")
-    known_hosts.remove({"10.0.0.1": [ED, RSA]}, path)
-    assert path.read_text().splitlines() == [f"10.0.0.1 {ED2}", f"10.0.0.3 {ED}"]
+    path.write_text(f"# old\n10.0.0.1 {ED2}\n10.0.0.9 {ED}\n")
+    os.chmod(path, 0o644)
+    known_hosts.write(path, {"10.0.0.1": [ED]})
+    assert path.read_text() == f"10.0.0.1 {ED}\n"
+    assert mode(path) == 0o600
 
 
-def test_remove_without_file_does_nothing(tmp_path: Path) -> None:
-    known_hosts.remove({"10.0.0.1": [ED]}, tmp_path / "none")
-    assert not (tmp_path / "none").exists()
+def test_write_leaves_an_unchanged_file_alone(tmp_path: Path) -> None:
+    path = tmp_path / "known_hosts"
+    known_hosts.write(path, {"10.0.0.1": [ED]})
+    os.utime(path, ns=(1, 1))
+    known_hosts.write(path, {"10.0.0.1": [ED]})
+    assert path.stat().st_mtime_ns == 1
+    known_hosts.write(path, {"10.0.0.1": [ED2]})
+    assert path.stat().st_mtime_ns != 1
+    assert path.read_text() == f"10.0.0.1 {ED2}\n"
+
+
+def test_write_without_hosts_leaves_an_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "known_hosts"
+    path.write_text(f"10.0.0.1 {ED}\n")
+    known_hosts.write(path, {})
+    assert path.read_text() == ""
