@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -107,6 +108,8 @@ def main() -> int:
         if not (args.keep or args.lab):
             down = [*lokictl, "lab", "down", "--name", "bench", "--purge"]
             subprocess.run(down, cwd=work, env=env, stdout=subprocess.DEVNULL, check=False)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

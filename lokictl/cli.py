@@ -38,7 +38,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 @cli.command()
 @click.option(
-    "--example", type=click.Choice(["aio", "multinode"]), default="aio", show_default=True, help="Starter to copy."
+    "--example",
+    type=click.Choice(["aio", "multinode"]),
+    default="aio",
+    show_default=True,
+    help="Starter to copy.",
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.argument("path", type=click.Path(path_type=Path), default="site.yml")
@@ -63,8 +67,12 @@ def validate(site_file: Path) -> None:
 
 @cli.command()
 @SITE_OPTION
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), help="Output directory "
-              "[default: inventories/<site.name>].")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Output directory [default: inventories/<site.name>].",
+)
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when the output on disk differs.")
 @click.option("--diff", "show_diff", is_flag=True, help="Show what changes (secret values are masked).")
 def render(site_file: Path, out_dir: Path | None, check: bool, show_diff: bool) -> None:
@@ -84,7 +92,9 @@ def render(site_file: Path, out_dir: Path | None, check: bool, show_diff: bool) 
     if report.written:
         click.echo(f"rendered {report.files} files to {report.out_dir}")
         if report.new_secrets:
-            click.echo(f"generated {len(report.new_secrets)} new secrets in {report.out_dir}/kolla/passwords.yml")
+            click.echo(
+                f"generated {len(report.new_secrets)} new secrets in {report.out_dir}/kolla/passwords.yml"
+            )
     else:
         click.echo(f"{report.out_dir}: up to date ({report.files} files)")
 

@@ -71,7 +71,10 @@ def test_sshd_runs_the_hardened_settings(name: str) -> None:
     assert settings["permitrootlogin"] == "no"
     assert settings["passwordauthentication"] == "no"
     assert settings["kbdinteractiveauthentication"] == "no"
-    assert int(settings["maxauthtries"]) == 4
+    # strict: 3 tries (the key file is offered first), 4 sessions, local tunnels only.
+    assert int(settings["maxauthtries"]) == 3
+    assert int(settings["maxsessions"]) == 4
+    assert settings["allowtcpforwarding"] == "local"
     assert settings["allowgroups"] == "sshusers"
 
 

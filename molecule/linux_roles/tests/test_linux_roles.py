@@ -30,7 +30,8 @@ def test_base_hostname_writes_the_hosts(host) -> None:
 
 
 def test_base_time(host) -> None:
-    assert host.file("/etc/localtime").linked_to == "/usr/share/zoneinfo/America/Montreal"
+    assert host.file("/etc/localtime").linked_to == "/usr/share/zoneinfo/Asia/Tokyo"
+    assert host.file("/etc/timezone").content_string == "Asia/Tokyo\n"
     conf = host.file("/etc/chrony/chrony.conf").content_string
     assert "server 192.0.2.1 iburst" in conf
     assert "server 192.0.2.2 iburst" in conf
@@ -167,7 +168,7 @@ def test_hardening_misc(host) -> None:
     issue = host.file("/etc/issue.net").content_string
     assert "Authorised access only" in issue
     assert "Debian" not in issue
-    assert "Storage=none" in host.file("/etc/systemd/coredump.conf.d/50-hardening.conf").content_string
+    assert "Storage=none" in host.file("/etc/systemd/coredump.conf").content_string
     assert "/dev/shm tmpfs rw,nosuid,nodev,noexec" in host.file("/etc/fstab").content_string
     assert host.service("tmp.mount").is_enabled
 
