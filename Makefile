@@ -32,6 +32,7 @@ lint: venv
 	$(BIN)/ruff format --check lokictl tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/yamllint -s .
+	$(BIN)/ansible-lint --offline -q
 
 unit: venv
 	$(BIN)/pytest -q

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: a site from the all-in-one example, validated and rendered.
+# The main job on the embedded default: a local lab from the all-in-one example (one systemd container host),
+# hardened and configured by the Linux layer over SSH, then verified. Run by `make demo` (which installs the
+# Docker engine and the Python environment first). Remove the lab with: lokictl lab down --name demo
 set -euo pipefail
-work=${LOKI_DEMO_DIR:-demo}
-mkdir -p "$work"
-cd "$work"
-lokictl init --example aio --force site.yml
-lokictl validate -f site.yml
-lokictl render -f site.yml
-lokictl render -f site.yml --check
+lab=${LOKI_DEMO_LAB:-demo}
+export LANG=C.UTF-8 LC_ALL=C.UTF-8
+
+lokictl lab image build --distro bookworm
+lokictl lab up --example aio --name "$lab"
+lokictl validate -f "labs/$lab/site.yml"
+lokictl deploy -f "labs/$lab/site.yml" --inventory "labs/$lab/inventory" --layer linux
+lokictl verify -f "labs/$lab/site.yml" --inventory "labs/$lab/inventory" --layer linux
+lokictl status -f "labs/$lab/site.yml"
+lokictl lab status --name "$lab"
+echo "demo lab '$lab' is up; remove it with: lokictl lab down --name $lab"
