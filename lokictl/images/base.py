@@ -7,9 +7,11 @@ inputs, so re-creating a removed image only re-imports it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -25,21 +27,40 @@ from lokictl.lab.docker import Docker
 
 #: Bump when the steps below change in a way the hashed inputs do not show.
 BUILDER_VERSION = "1"
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
 PACKAGES = ("ca-certificates",)
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 
 Progress = Callable[[str], None]
 
 
+@functools.cache
+def default_mirror() -> str:
+    """Return debootstrap's own default Debian mirror, used when the site sets no ``apt_mirror``.
+
+    Raises:
+        RuntimeFailure: debootstrap is not installed or names no default mirror.
+    """
+    path = shutil.which("debootstrap") or "/usr/sbin/debootstrap"
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        raise RuntimeFailure(
+            "debootstrap is not installed (apt-get install debootstrap), and site.apt_mirror is empty"
+        ) from None
+    found = re.search(r'^DEF_MIRROR="([^"]+)"', text, re.MULTILINE)
+    if not found:
+        raise RuntimeFailure(f"{path} names no default mirror; set site.apt_mirror in the site file")
+    return found.group(1)
+
+
 def debian_sources(mirror: str, distro: str, signed_by: str = KEYRING) -> str:
     """Return deb822 apt sources: release and updates, plus security with Debian's own mirror."""
-    uri = (mirror or DEFAULT_MIRROR).rstrip("/")
+    uri = (mirror or default_mirror()).rstrip("/")
     stanzas = [
         f"Types: deb\nURIs: {uri}\nSuites: {distro} {distro}-updates\nComponents: main\n"
         f"Signed-By: {signed_by}\n"
     ]
-    if not mirror or uri == DEFAULT_MIRROR:
+    if not mirror or uri == default_mirror().rstrip("/"):
         stanzas.append(
             f"Types: deb\nURIs: {uri}-security\nSuites: {distro}-security\nComponents: main\n"
             f"Signed-By: {signed_by}\n"
@@ -113,7 +134,7 @@ def debootstrap_args(spec: BaseSpec, target: Path) -> list[str]:
         spec.distro,
         str(target),
     ]
-    return [*args, spec.mirror or DEFAULT_MIRROR]
+    return [*args, spec.mirror or default_mirror()]
 
 
 def ensure_base(

@@ -52,9 +52,9 @@ def repos_yaml(repo_names: Iterable[str], mirror: str, distro: str) -> str:
     kolla raises KeyError for a repository missing from the file, so every name must be present; all point at
     the mirror's main component, signed by the Debian archive keyring, so nothing reaches a third party.
     """
-    from lokictl.images.base import DEFAULT_MIRROR
+    from lokictl.images.base import default_mirror
 
-    uri = (mirror or DEFAULT_MIRROR).rstrip("/")
+    uri = (mirror or default_mirror()).rstrip("/")
     entry = {"url": uri, "suite": distro, "component": "main", "gpg_key": KEYRING_NAME}
     repos = {name: dict(entry) for name in sorted(set(repo_names))}
     header = (

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from lokictl.images import config, kolla
-from lokictl.images.base import BaseSpec, debian_sources
+from lokictl.images.base import BaseSpec, debian_sources, default_mirror
 from lokictl.images.host import PipSettings
 
 MIRROR = "http://mirror.example/debian"
@@ -43,7 +43,7 @@ def test_repos_yaml_maps_every_third_party_repo_to_the_mirror() -> None:
 
 def test_repos_yaml_defaults_to_debians_mirror() -> None:
     data = yaml.safe_load(config.repos_yaml(["mariadb"], "", "trixie"))
-    assert data["debian"]["mariadb"]["url"] == "http://deb.debian.org/debian"
+    assert data["debian"]["mariadb"]["url"] == default_mirror()
 
 
 def test_kolla_accepts_every_repo_name_its_templates_use() -> None:
@@ -68,7 +68,7 @@ def test_sources_and_repos_use_the_same_signed_by() -> None:
 
 def test_debian_sources_add_security_only_for_debians_own_mirror() -> None:
     own = debian_sources("", "trixie")
-    assert "URIs: http://deb.debian.org/debian-security" in own
+    assert f"URIs: {default_mirror()}-security" in own
     assert "Suites: trixie trixie-updates" in own
     site = debian_sources(MIRROR, "trixie")
     assert "security" not in site and f"URIs: {MIRROR}\n" in site

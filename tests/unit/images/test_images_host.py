@@ -12,9 +12,9 @@ from lokictl.images import host
 PIP_LIST = """\
 :env:.cert='/etc/ssl/certs/ca-certificates.crt'
 :env:.default-timeout='180'
-:env:.find-links='/opt/wheels'
+:env:.find-links='/srv/wheels'
 global.cert='/other/ca.crt'
-global.extra-index-url='file:///opt/pypi/simple https://mirror.example/simple'
+global.extra-index-url='file:///srv/pypi/simple https://mirror.example/simple'
 global.index-url='https://pypi.example/simple'
 global.trusted-host='pypi.example'
 install.retries='7'
@@ -26,8 +26,8 @@ def test_pip_config_is_merged_with_environment_first() -> None:
     assert merged == {
         "cert": "/etc/ssl/certs/ca-certificates.crt",
         "timeout": "180",
-        "find-links": "/opt/wheels",
-        "extra-index-url": "file:///opt/pypi/simple https://mirror.example/simple",
+        "find-links": "/srv/wheels",
+        "extra-index-url": "file:///srv/pypi/simple https://mirror.example/simple",
         "index-url": "https://pypi.example/simple",
         "trusted-host": "pypi.example",
         "retries": "7",
@@ -44,9 +44,9 @@ def test_pip_settings_keep_remote_locations_and_note_host_local_ones(tmp_path: P
     assert settings.find_links == ()
     assert settings.cert == ca
     assert len(settings.ignored) == 2
-    assert any("/opt/wheels" in note for note in settings.ignored)
+    assert any("/srv/wheels" in note for note in settings.ignored)
     conf = settings.pip_conf("/etc/lokictl/build-ca.crt")
-    assert "cert = /etc/lokictl/build-ca.crt" in conf and "file://" not in conf and "/opt/wheels" not in conf
+    assert "cert = /etc/lokictl/build-ca.crt" in conf and "file://" not in conf and "/srv/wheels" not in conf
     assert "timeout = 180" in conf and "retries = 7" in conf
 
 
