@@ -13,7 +13,6 @@ tests/fixtures/content is a small stand-in. Needs Docker and the lab image (loki
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -24,18 +23,10 @@ import time
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
-SITE = """\
-site: {name: bench, domain: lab.example, ntp: [10.213.6.1], dns: [10.213.6.1]}
-networks:
-  management: {cidr: 10.213.6.0/24, gateway: 10.213.6.1}
-linux:
-  hardening: baseline
-  admin_users: [{name: ops}]
-hosts:
-  - {name: b1, address: 10.213.6.11, roles: [compute]}
-  - {name: b2, address: 10.213.6.12, roles: [compute]}
-  - {name: b3, address: 10.213.6.13, roles: [compute]}
-"""
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support import last_summary, three_host_site  # noqa: E402  (tests/ holds the shared site and run helpers)
+
+SITE = three_host_site("bench", "10.213.6", "b")
 
 
 def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
@@ -48,8 +39,7 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
 
 
 def changed(lab: Path) -> int:
-    summary = sorted(lab.glob("runs/*-linux/summary.json"))[-1]
-    return sum(r["changed"] for r in json.loads(summary.read_text())["recap"].values())
+    return sum(r["changed"] for r in last_summary(lab)["recap"].values())
 
 
 def main() -> int:

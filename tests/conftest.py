@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import CliResult, run_cli
@@ -18,15 +19,19 @@ def cli() -> Callable[..., CliResult]:
 
 @pytest.fixture(scope="session")
 def _small_keypair() -> dict[str, str]:
-    from cryptography.hazmat.primitives import serialization
+    """Return a key pair made by the render's own `_ssh_keypair`, with 1024 instead of 4096 bits."""
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
-    return {"private_key": private, "public_key": public.decode()}
+    from lokictl.render import kolla
+
+    real = rsa.generate_private_key
+
+    def small(**kwargs: Any) -> Any:
+        return real(**{**kwargs, "key_size": 1024})
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rsa, "generate_private_key", small)
+        return kolla._ssh_keypair()
 
 
 @pytest.fixture

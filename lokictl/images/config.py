@@ -52,7 +52,7 @@ def repos_yaml(repo_names: Iterable[str], mirror: str, distro: str) -> str:
     kolla raises KeyError for a repository missing from the file, so every name must be present; all point at
     the mirror's main component, signed by the Debian archive keyring, so nothing reaches a third party.
     """
-    from lokictl.images.base import default_mirror
+    from lokictl.rootfs import default_mirror
 
     uri = (mirror or default_mirror()).rstrip("/")
     entry = {"url": uri, "suite": distro, "component": "main", "gpg_key": KEYRING_NAME}

@@ -1,4 +1,4 @@
-"""Build the lab host image from Debian packages, without a registry, and cache the root file system.
+"""The lab host image, built from Debian packages without a registry (`lokictl.rootfs` does the build).
 
 The image is a minimal Debian (``debootstrap --variant=minbase``) that boots systemd in a container and
 is ready for Ansible over SSH. The finished root file system is cached as a tarball keyed by a hash of every
@@ -7,19 +7,14 @@ input, so rebuilding an image that was removed only re-imports the tarball.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import shutil
-import subprocess
-import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, ClassVar
 
-from lokictl.errors import InputError, RuntimeFailure
+from lokictl import rootfs
+from lokictl.errors import InputError
 from lokictl.lab import DISTROS, IMAGE_REPOSITORY, LABEL_IMAGE_KEY
 from lokictl.lab.docker import Docker
 
@@ -103,11 +98,11 @@ rm -f /etc/resolv.conf
 rm -rf /var/log/apt/* /var/log/*.log /var/cache/debconf/*-old /tmp/* /var/tmp/*
 """.replace("{masked}", " ".join(MASKED_UNITS))
 
-Progress = Callable[[str], None]
+Progress = rootfs.Progress
 
 
 @dataclass(frozen=True)
-class ImageSpec:
+class ImageSpec(rootfs.DebianImage):
     """Everything that determines the content of a lab host image.
 
     Attributes:
@@ -116,30 +111,41 @@ class ImageSpec:
         packages: packages installed on top of the minimal base.
     """
 
-    distro: str
-    mirror: str = ""
     packages: tuple[str, ...] = PACKAGES
+
+    kind: ClassVar[str] = "lab host"
+    label: ClassVar[str] = LABEL_IMAGE_KEY
+    changes: ClassVar[tuple[str, ...]] = ('CMD ["/lib/systemd/systemd"]', "ENV container=docker LANG=C.UTF-8")
+    script: ClassVar[str] = CONFIGURE_SCRIPT
+    keep: ClassVar[int] = 2
 
     @property
     def tag(self) -> str:
         """Return the image name, ``lokictl/host:<distro>``."""
         return f"{IMAGE_REPOSITORY}:{self.distro}"
 
-    def key(self) -> str:
-        """Return the sha256 of every build input (the cache key)."""
-        inputs = {
+    @property
+    def image(self) -> str:
+        """Return the image name (`tag`)."""
+        return self.tag
+
+    def inputs(self) -> dict[str, Any]:
+        """Return the lab image's own build inputs for the cache key."""
+        return {
             "builder": BUILDER_VERSION,
-            "distro": self.distro,
-            "mirror": self.mirror.rstrip("/"),
-            "packages": sorted(self.packages),
             "script": CONFIGURE_SCRIPT,
             "units": [SSH_HOSTKEYS_UNIT, RSHARED_UNIT],
         }
-        return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
-    def tarball(self, cache: Path) -> Path:
-        """Return the cached root file system tarball of this spec in ``cache``."""
-        return cache / f"{self.distro}-{self.key()[:16]}.tar"
+    def prepare(self, root: Path) -> None:
+        """Write apt sources, the lab's systemd units and a resolver configuration into the new root."""
+        (root / "etc/apt/sources.list").write_text(
+            sources_list(self, self.mirror or rootfs.default_mirror()), encoding="utf-8"
+        )
+        units = root / "etc/systemd/system"
+        (units / "lokictl-ssh-hostkeys.service").write_text(SSH_HOSTKEYS_UNIT, encoding="utf-8")
+        (units / "lokictl-rshared.service").write_text(RSHARED_UNIT, encoding="utf-8")
+        shutil.copy2("/etc/resolv.conf", root / "etc/resolv.conf", follow_symlinks=True)
 
 
 @dataclass
@@ -156,8 +162,7 @@ class BuildReport:
 
 def cache_dir() -> Path:
     """Return the image cache directory: ``${XDG_CACHE_HOME:-~/.cache}/lokictl/images``."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "lokictl" / "images"
+    return rootfs.cache_root("images")
 
 
 def make_spec(distro: str, mirror: str = "") -> ImageSpec:
@@ -194,66 +199,20 @@ def build_image(
     started = time.monotonic()
     docker = docker or Docker()
     cache = cache or cache_dir()
-    say = progress or (lambda _line: None)
     docker.check()
-    key = spec.key()
-    tarball = spec.tarball(cache)
-    report = BuildReport(tag=spec.tag, key=key, tarball=tarball, action="up to date")
-    if not force and image_key(docker, spec.tag) == key:
-        report.seconds = time.monotonic() - started
-        return report
-    if force or not tarball.is_file():
-        say(f"building the {spec.distro} root file system (debootstrap, a few minutes)")
-        _build_tarball(spec, tarball, say)
-        report.action = "built"
-        _prune_cache(cache, spec.distro, keep=tarball)
-    else:
-        report.action = "imported from cache"
-    say(f"importing {tarball.name} as {spec.tag}")
-    docker.run(import_args(spec, tarball))
-    report.seconds = time.monotonic() - started
-    return report
-
-
-def import_args(spec: ImageSpec, tarball: Path) -> list[str]:
-    """Return the ``docker import`` arguments that turn a root file system tarball into the image."""
-    return [
-        "import",
-        "--change",
-        'CMD ["/lib/systemd/systemd"]',
-        "--change",
-        "ENV container=docker LANG=C.UTF-8",
-        "--change",
-        f"LABEL {LABEL_IMAGE_KEY}={spec.key()}",
-        "--message",
-        f"lokictl lab host {spec.distro}",
-        str(tarball),
-        spec.tag,
-    ]
+    action = rootfs.ensure_image(spec, docker=docker, cache=cache, force=force, progress=progress)
+    return BuildReport(
+        tag=spec.tag,
+        key=spec.key(),
+        tarball=spec.tarball(cache),
+        action=action,
+        seconds=time.monotonic() - started,
+    )
 
 
 def image_key(docker: Docker, tag: str) -> str:
     """Return the cache key recorded in an existing image, or "" when the image is missing."""
-    data = docker.inspect("image", [tag])
-    if not data:
-        return ""
-    labels = (data[0].get("Config") or {}).get("Labels") or {}
-    return str(labels.get(LABEL_IMAGE_KEY, ""))
-
-
-def debootstrap_args(spec: ImageSpec, target: Path) -> list[str]:
-    """Return the debootstrap command line for ``spec``."""
-    args = [
-        "debootstrap",
-        "--variant=minbase",
-        "--components=main",
-        f"--include={','.join(spec.packages)}",
-        spec.distro,
-        str(target),
-    ]
-    if spec.mirror:
-        args.append(spec.mirror)
-    return args
+    return rootfs.image_label(docker, tag, LABEL_IMAGE_KEY)
 
 
 def sources_list(spec: ImageSpec, mirror: str) -> str:
@@ -262,99 +221,3 @@ def sources_list(spec: ImageSpec, mirror: str) -> str:
     if not spec.mirror and mirror.rstrip("/").endswith("/debian"):
         lines.append(f"deb {mirror.rstrip('/')}-security {spec.distro}-security main")
     return "\n".join(lines) + "\n"
-
-
-def _build_tarball(spec: ImageSpec, tarball: Path, say: Progress) -> None:
-    if shutil.which("debootstrap") is None:
-        raise RuntimeFailure("debootstrap not found: install it (apt-get install debootstrap)")
-    if os.geteuid() != 0:
-        raise RuntimeFailure("building the image needs root (debootstrap creates device files and chroots)")
-    tarball.parent.mkdir(parents=True, exist_ok=True)
-    log = tarball.parent / f"build-{spec.distro}.log"
-    work = Path(tempfile.mkdtemp(prefix=f".build-{spec.distro}-", dir=tarball.parent))
-    root = work / "rootfs"
-    try:
-        with log.open("w", encoding="utf-8") as out:
-            _step(debootstrap_args(spec, root), out, log)
-            say("configuring the root file system")
-            mirror = _debootstrap_mirror(root) or spec.mirror
-            (root / "etc/apt/sources.list").write_text(sources_list(spec, mirror), encoding="utf-8")
-            units = root / "etc/systemd/system"
-            (units / "lokictl-ssh-hostkeys.service").write_text(SSH_HOSTKEYS_UNIT, encoding="utf-8")
-            (units / "lokictl-rshared.service").write_text(RSHARED_UNIT, encoding="utf-8")
-            shutil.copy2("/etc/resolv.conf", root / "etc/resolv.conf", follow_symlinks=True)
-            _step(["chroot", str(root), "/bin/sh", "-c", CONFIGURE_SCRIPT], out, log)
-            say("packing the root file system")
-            partial = work / "rootfs.tar"
-            _step(
-                [
-                    "tar",
-                    "--numeric-owner",
-                    "--xattrs",
-                    "--xattrs-include=security.capability",
-                    "-C",
-                    str(root),
-                    "-cf",
-                    str(partial),
-                    ".",
-                ],
-                out,
-                log,
-            )
-            os.replace(partial, tarball)
-    finally:
-        _remove_tree(work)
-
-
-def _step(args: list[str], out: TextIO, log: Path) -> None:
-    out.write(f"$ {' '.join(args)}\n")
-    out.flush()
-    proc = subprocess.run(args, stdout=out, stderr=subprocess.STDOUT, check=False)
-    if proc.returncode != 0:
-        tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
-        raise RuntimeFailure(
-            f"{args[0]} failed (exit {proc.returncode}); last lines of {log}:\n  " + "\n  ".join(tail)
-        )
-
-
-def _debootstrap_mirror(root: Path) -> str:
-    """Return the mirror debootstrap wrote into the new system's sources.list."""
-    sources = root / "etc/apt/sources.list"
-    if sources.is_file():
-        for line in sources.read_text(encoding="utf-8").splitlines():
-            parts = line.split()
-            if len(parts) >= 3 and parts[0] == "deb":
-                return parts[1]
-    return ""
-
-
-def _prune_cache(cache: Path, distro: str, keep: Path, count: int = 2) -> None:
-    """Delete all but the ``count`` newest cached tarballs of ``distro`` (``keep`` is always kept)."""
-    others = sorted(
-        (p for p in cache.glob(f"{distro}-*.tar") if p != keep), key=lambda p: p.stat().st_mtime, reverse=True
-    )
-    for old in others[count - 1 :]:
-        old.unlink(missing_ok=True)
-
-
-def _mounts_under(path: Path) -> list[str]:
-    prefix = str(path.resolve())
-    found = []
-    with open("/proc/self/mounts", encoding="utf-8") as mounts:
-        for line in mounts:
-            point = line.split()[1].replace("\\040", " ")
-            if point == prefix or point.startswith(prefix + "/"):
-                found.append(point)
-    return sorted(found, key=len, reverse=True)
-
-
-def _remove_tree(path: Path) -> None:
-    """Delete a build directory, first unmounting anything a failed debootstrap left mounted in it."""
-    if not path.exists():
-        return
-    for point in _mounts_under(path):
-        subprocess.run(["umount", "-l", point], check=False, capture_output=True)
-    left = _mounts_under(path)
-    if left:
-        raise RuntimeFailure(f"cannot remove {path}: still mounted: {', '.join(left)}")
-    shutil.rmtree(path, ignore_errors=True)

@@ -6,30 +6,17 @@ to break a host; the Linux layer itself is covered by molecule/layer_linux.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from support import FIXTURES, run_cli
+from support import FIXTURES, last_summary, run_cli, three_host_site
 
 pytestmark = pytest.mark.docker
 
-SITE = """\
-site: {name: deploytest, domain: lab.example, ntp: [10.213.5.1], dns: [10.213.5.1]}
-networks:
-  management: {cidr: 10.213.5.0/24, gateway: 10.213.5.1}
-linux:
-  hardening: baseline
-  admin_users: [{name: ops}]
-hosts:
-  - {name: h1, address: 10.213.5.11, roles: [compute]}
-  - {name: h2, address: 10.213.5.12, roles: [compute]}
-  - {name: h3, address: 10.213.5.13, roles: [compute]}
-"""
+SITE = three_host_site("deploytest", "10.213.5", "h")
 
 
 @pytest.fixture
@@ -44,11 +31,6 @@ def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 def in_host(lab: str, host: str, command: str) -> None:
     subprocess.run(["docker", "exec", f"lokictl-{lab}-{host}", "sh", "-c", command], check=True, timeout=60)
-
-
-def last_summary(directory: Path) -> dict[str, Any]:
-    path = sorted(directory.glob("runs/*-linux/summary.json"))[-1]
-    return dict(json.loads(path.read_text()))
 
 
 def status_row(args: list[str], layer: str) -> str:

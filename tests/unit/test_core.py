@@ -60,12 +60,16 @@ class TestRender:
         second = core.render(site, out)
         assert not second.written and second.differences == [] and second.new_secrets == []
 
-    def test_check_reports_differences_without_writing(
-        self, site_copy: Callable[[Path], Path], tmp_path: Path
-    ) -> None:
+    @pytest.fixture
+    def rendered(self, site_copy: Callable[[Path], Path], tmp_path: Path) -> tuple[Path, Path]:
+        """Render a copy of golden_aio into ``tmp_path/out``; return the site file and the output dir."""
         site = site_copy(SITES / "golden_aio")
         out = tmp_path / "out"
         core.render(site, out)
+        return site, out
+
+    def test_check_reports_differences_without_writing(self, rendered: tuple[Path, Path]) -> None:
+        site, out = rendered
         before = tree(out)
         site.write_text(site.read_text().replace("hardening: baseline", "hardening: strict"))
         report = core.render(site, out, check=True, show_diff=True)
@@ -75,11 +79,9 @@ class TestRender:
         assert tree(out) == before
 
     def test_invalid_site_writes_nothing_and_keeps_previous_output(
-        self, site_copy: Callable[[Path], Path], tmp_path: Path
+        self, rendered: tuple[Path, Path], tmp_path: Path
     ) -> None:
-        site = site_copy(SITES / "golden_aio")
-        out = tmp_path / "out"
-        core.render(site, out)
+        site, out = rendered
         before = tree(out)
         site.write_text(site.read_text().replace("address: 10.10.0.11", "address: 10.99.0.11"))
         with pytest.raises(SiteError):
@@ -89,12 +91,8 @@ class TestRender:
             core.render(site, tmp_path / "fresh")
         assert not (tmp_path / "fresh").exists()
 
-    def test_missing_manifest_triggers_a_write(
-        self, site_copy: Callable[[Path], Path], tmp_path: Path
-    ) -> None:
-        site = site_copy(SITES / "golden_aio")
-        out = tmp_path / "out"
-        core.render(site, out)
+    def test_missing_manifest_triggers_a_write(self, rendered: tuple[Path, Path]) -> None:
+        site, out = rendered
         (out / output.MANIFEST).unlink()
         with pytest.raises(InputError):  # identical files, but no longer marked as lokictl's
             core.render(site, out)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from support import EXAMPLES, run_cli
+from support import AIO_IMAGES, EXAMPLES, run_cli
 
 from lokictl.errors import InputError, RuntimeFailure
 from lokictl.images import build
@@ -17,17 +17,7 @@ from lokictl.images.report import BuildReport, ImageResult, format_report, parse
 from lokictl.site import load_site
 
 UC = "keystoneauth1===5.12.0\noslo.config===10.0.0\n"
-REQUIRED = [
-    "cron",
-    "glance-api",
-    "keystone",
-    "keystone-fernet",
-    "keystone-ssh",
-    "kolla-toolbox",
-    "mariadb-server",
-    "memcached",
-    "placement-api",
-]
+REQUIRED = AIO_IMAGES
 
 
 class FakeDocker:

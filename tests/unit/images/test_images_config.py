@@ -11,8 +11,9 @@ import pytest
 import yaml
 
 from lokictl.images import config, kolla
-from lokictl.images.base import BaseSpec, debian_sources, default_mirror
+from lokictl.images.base import BaseSpec, debian_sources
 from lokictl.images.host import PipSettings
+from lokictl.rootfs import default_mirror
 
 MIRROR = "http://mirror.example/debian"
 
@@ -158,6 +159,24 @@ def test_keystone_override_drops_the_kerberos_extra() -> None:
     assert "{% set keystone_pip_packages_remove = ['requests-kerberos'] %}" in text
     keystone = (kolla.docker_dir() / "keystone" / "keystone" / "Dockerfile.j2").read_text(encoding="utf-8")
     assert "'requests-kerberos'" in keystone and "'libkrb5-dev'" in keystone
+
+
+def test_neutron_override_swaps_dockers_cli_package_for_debians() -> None:
+    text = config.override_templates()["50-neutron-base.j2"]
+    assert "{% set neutron_base_packages_remove = ['docker-ce-cli'] %}" in text
+    assert "{% set neutron_base_packages_append = ['docker-cli'] %}" in text
+    template = kolla.docker_dir() / "neutron" / "neutron-base" / "Dockerfile.j2"
+    neutron = template.read_text(encoding="utf-8")
+    assert "'docker-ce-cli'" in neutron and 'neutron_base_packages | customizable("packages")' in neutron
+
+
+def test_rabbitmq_override_links_debians_plugins_before_enabling_them() -> None:
+    text = config.override_templates()["60-rabbitmq.j2"]
+    link = text.index("ln -s")
+    assert "/usr/lib/rabbitmq/lib/rabbitmq_server-*/plugins" in text[:link]
+    assert text.index("rabbitmq-plugins enable --offline") > link
+    for plugin in ("rabbitmq_management", "rabbitmq_prometheus"):
+        assert plugin in text[link:]
 
 
 def test_base_additions_carry_pip_settings_and_ca_but_no_credentials() -> None:

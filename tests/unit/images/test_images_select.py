@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from support import EXAMPLES
+from support import AIO_IMAGES, EXAMPLES
 
 from lokictl.errors import InputError
 from lokictl.images import kolla
@@ -24,17 +24,7 @@ def _site(**openstack: object) -> str:
 
 def test_aio_example_needs_the_nine_core_images() -> None:
     site = load_site_text((EXAMPLES / "aio.yml").read_text(encoding="utf-8"))
-    assert required_images(site.model) == [
-        "cron",
-        "glance-api",
-        "keystone",
-        "keystone-fernet",
-        "keystone-ssh",
-        "kolla-toolbox",
-        "mariadb-server",
-        "memcached",
-        "placement-api",
-    ]
+    assert required_images(site.model) == AIO_IMAGES
 
 
 def test_load_balancer_adds_haproxy_and_keepalived_and_nothing_else() -> None:

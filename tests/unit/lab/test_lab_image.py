@@ -1,4 +1,4 @@
-"""Image build inputs: cache key, cache location, command lines; clear errors when tools are missing."""
+"""Lab image build inputs: cache key, cache location, command lines; clear errors when tools are missing."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from support import run_cli
 from lokictl.errors import InputError, RuntimeFailure
 from lokictl.lab import LABEL_IMAGE_KEY, image
 from lokictl.lab.docker import Docker
-from lokictl.lab.image import ImageSpec, build_image, cache_dir, debootstrap_args, import_args, make_spec
+from lokictl.lab.image import ImageSpec, build_image, cache_dir, make_spec
+from lokictl.rootfs import default_mirror
 
 
 def test_cache_key_is_stable_and_covers_every_input(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,23 +53,14 @@ def test_tarball_name_carries_distro_and_key(tmp_path: Path) -> None:
 
 
 def test_debootstrap_command_line() -> None:
-    args = debootstrap_args(ImageSpec("bookworm"), Path("/x/rootfs"))
+    args = ImageSpec("bookworm").debootstrap_args(Path("/x/rootfs"))
     assert args[:3] == ["debootstrap", "--variant=minbase", "--components=main"]
     included = next(a for a in args if a.startswith("--include=")).split("=", 1)[1].split(",")
-    for pkg in (
-        "python3",
-        "python3-apt",
-        "systemd",
-        "systemd-sysv",
-        "dbus",
-        "sudo",
-        "openssh-server",
-        "locales",
-    ):
-        assert pkg in included
-    assert args[-2:] == ["bookworm", "/x/rootfs"]
-    with_mirror = debootstrap_args(ImageSpec("bookworm", mirror="http://m.example/debian"), Path("/r"))
-    assert with_mirror[-3:] == ["bookworm", "/r", "http://m.example/debian"]
+    assert included == list(image.PACKAGES)
+    assert {"python3", "python3-apt", "systemd-sysv", "dbus", "sudo", "openssh-server"} <= set(included)
+    assert args[-3:] == ["bookworm", "/x/rootfs", default_mirror()]
+    own = ImageSpec("bookworm", mirror="http://m.example/debian")
+    assert own.debootstrap_args(Path("/r"))[-3:] == ["bookworm", "/r", "http://m.example/debian"]
 
 
 def test_sources_list_adds_security_only_for_the_default_mirror() -> None:
@@ -84,7 +76,7 @@ def test_sources_list_adds_security_only_for_the_default_mirror() -> None:
 
 def test_import_sets_systemd_command_environment_and_key(tmp_path: Path) -> None:
     spec = ImageSpec("bookworm")
-    args = import_args(spec, tmp_path / "r.tar")
+    args = spec.import_args(tmp_path / "r.tar")
     changes = [args[i + 1] for i, a in enumerate(args) if a == "--change"]
     assert 'CMD ["/lib/systemd/systemd"]' in changes
     assert "ENV container=docker LANG=C.UTF-8" in changes
