@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Hardening score of the Linux layer (issue 4): for each profile a fresh lab host (systemd container from the lab
-# image) gets the scanners, is converged with playbooks/linux.yml (except "bare"), converged again (rerun), then
-# scanned from inside. Prints one table: Lynis hardening index, OpenSCAP CIS Debian 12 level 1 server and ANSSI
+# image) gets the scanners, is converged with playbooks/linux.yml over SSH as the administrator ops (except
+# "bare"), converged again (rerun), then scanned from inside. Prints one table: Lynis hardening index, OpenSCAP CIS Debian 12 level 1 server and ANSSI
 # BP-028 intermediary pass/fail (score), converge and rerun seconds, changed tasks on the rerun.
 #
 # Method (docs/hardening.md): scanners installed identically on every host before hardening: lynis,
@@ -11,7 +11,8 @@
 #
 # Usage: benchmarks/hardening_score.sh [profile...]   (default: bare baseline strict)
 # Env:   LOKICTL_BENCH_IMAGE (default lokictl/host:bookworm), LOKICTL_BENCH_SSG (default 0.1.82),
-#        LOKICTL_BENCH_KEEP=1 keeps the containers for inspection.
+#        LOKICTL_BENCH_KEEP=1 keeps the containers for inspection, LOKICTL_BENCH_LOGS=<dir> keeps the Ansible
+#        logs (with per-task timings).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,7 +28,8 @@ PROFILES=("$@")
 [ ${#PROFILES[@]} -gt 0 ] || PROFILES=(bare baseline strict)
 WORK=$(mktemp -d)
 export LANG=C.UTF-8 LC_ALL=C.UTF-8 ANSIBLE_PIPELINING=True ANSIBLE_ROLES_PATH="$ROOT/roles" \
-  ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_STDOUT_CALLBACK=default ANSIBLE_RETRY_FILES_ENABLED=False
+  ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_STDOUT_CALLBACK=default ANSIBLE_RETRY_FILES_ENABLED=False \
+  ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks PROFILE_TASKS_TASK_OUTPUT_LIMIT=25
 
 cleanup() {
   if [ "${LOKICTL_BENCH_KEEP:-0}" != 1 ]; then
@@ -81,24 +83,32 @@ fetch_ssg() {  # the Debian 12 SCAP content from sid, through the image's mirror
 install_scanners() {  # host
   # Not /tmp: docker cp cannot write into the container's tmpfs mounts.
   docker cp "$CACHE/." "$1:/var/tmp/"
+  docker cp "$WORK/key.pub" "$1:/var/tmp/key.pub"
   in_host "$1" "
     set -euo pipefail
     apt-get -q update >/dev/null
     apt-get -q install -y --no-install-recommends lynis openscap-scanner linux-base python3-apt >/dev/null
     dpkg -i /var/tmp/ssg-base_*.deb /var/tmp/ssg-debian_*.deb >/dev/null
     useradd -m -s /bin/bash ops
+    install -d -m 0700 -o ops -g ops /home/ops/.ssh
+    install -m 0600 -o ops -g ops /var/tmp/key.pub /home/ops/.ssh/authorized_keys
     echo 'ops ALL=(ALL:ALL) NOPASSWD: ALL' > /etc/sudoers.d/90-lab && chmod 0440 /etc/sudoers.d/90-lab"
 }
 
-inventory() {  # host profile -> inventory file: Ansible acts as the administrator ops, as a lab does
-  local file="$WORK/$1.yml"
+inventory() {  # host profile -> inventory file: Ansible logs in over SSH as the administrator ops, as in a lab
+  local file="$WORK/$1.yml" address
+  address=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1")
   cat > "$file" <<YAML
 all:
   hosts:
     $1:
-      ansible_connection: community.docker.docker
+      ansible_host: $address
       ansible_user: ops
       ansible_become: true
+      ansible_ssh_private_key_file: $WORK/key
+      ansible_ssh_common_args: >-
+        -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes
+        -o ControlMaster=auto -o ControlPersist=120s -o ControlPath=$WORK/cp-%h
       ansible_python_interpreter: /usr/bin/python3
       loki_host_fqdn: $1.bench.example
       loki_host_roles: [monitoring]
@@ -127,6 +137,7 @@ converge() {  # host profile -> "seconds changed"
     return 1
   fi
   secs=$(echo "$(date +%s.%N) - $start" | bc)
+  if [ -n "${LOKICTL_BENCH_LOGS:-}" ]; then mkdir -p "$LOKICTL_BENCH_LOGS" && cp "$out" "$LOKICTL_BENCH_LOGS/"; fi
   printf '%.0f %s\n' "$secs" "$(sed -n 's/.*changed=\([0-9]*\).*/\1/p' "$out" | tail -n 1)"
 }
 

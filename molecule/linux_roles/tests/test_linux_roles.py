@@ -96,7 +96,7 @@ def test_hardening_pam(host) -> None:
     assert "PASS_MAX_DAYS\t365" in defs
     assert "UMASK\t027" in defs
     assert "minlen = 14" in host.file("/etc/security/pwquality.conf").content_string
-    assert "deny = 5" in host.file("/etc/security/faillock.conf").content_string
+    assert "deny = 4" in host.file("/etc/security/faillock.conf").content_string
     assert "typeset -xr TMOUT=900" in host.file("/etc/profile.d/50-hardening.sh").content_string
     assert "ENCRYPT_METHOD\tYESCRYPT" in defs
 
@@ -171,6 +171,10 @@ def test_hardening_misc(host) -> None:
     assert "Storage=none" in host.file("/etc/systemd/coredump.conf").content_string
     assert "/dev/shm tmpfs rw,nosuid,nodev,noexec" in host.file("/etc/fstab").content_string
     assert host.service("tmp.mount").is_enabled
+    for tool in ("libpam-tmpdir", "apt-listchanges", "debsums"):
+        assert host.package(tool).is_installed
+    # The strict profile's tools are not part of baseline.
+    assert not host.package("fail2ban").is_installed
 
 
 @pytest.mark.parametrize("path", ["/usr/sbin/auditctl", "/usr/sbin/augenrules"])
