@@ -278,13 +278,57 @@ def status(site_file: Path, inventory: Path | None) -> None:
 @SITE_OPTION
 @click.option("--layer", type=LAYER_CHOICE, default="all", show_default=True, help="Layer(s) to verify.")
 @INVENTORY_OPTION
-def verify(site_file: Path, layer: str, inventory: Path | None) -> None:
-    """Check the deployed hosts with the layers' testinfra suites; one pass/fail table; exit 1 on failure."""
+@click.option(
+    "--scs", is_flag=True, help="Check the cloud against the SCS IaaS standards (table of test cases)."
+)
+@click.option(
+    "--scs-tests",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Also run the official scs-compliance-check.py of this SCS standards checkout.",
+)
+@click.option(
+    "--standard", "standards", multiple=True, help="Only this SCS standard, e.g. scs-0103 (repeatable)."
+)
+@click.option("--horizon", is_flag=True, help="Log in to Horizon with headless Chromium and check the pages.")
+@click.option("--horizon-url", help="Dashboard URL [default: http://<identity endpoint host>/].")
+def verify(
+    site_file: Path,
+    layer: str,
+    inventory: Path | None,
+    scs: bool,
+    scs_tests: Path | None,
+    standards: tuple[str, ...],
+    horizon: bool,
+    horizon_url: str | None,
+) -> None:
+    """Check the deployed hosts with the layers' testinfra suites; one pass/fail table; exit 1 on failure.
+
+    --scs and --horizon check the cloud instead (and the layers too when --layer is given).
+    """
     from lokictl import verify as core
 
-    report = core.verify(site_file, layer, inventory, progress=click.echo)
-    click.echo(core.format_report(report))
-    if not report.ok:
+    scs = scs or scs_tests is not None
+    ok = True
+    source = click.get_current_context().get_parameter_source("layer")
+    if not (scs or horizon) or source is not click.core.ParameterSource.DEFAULT:
+        report = core.verify(site_file, layer, inventory, progress=click.echo)
+        click.echo(core.format_report(report))
+        ok = report.ok
+    if scs:
+        from lokictl.openstack.scs import verify as scs_core
+
+        scs_report = scs_core.verify_scs(
+            site_file, scs_tests=scs_tests, standards=_split(standards), progress=click.echo
+        )
+        click.echo(scs_core.format_report(scs_report))
+        ok = ok and scs_report.ok
+    if horizon:
+        from lokictl.openstack import horizon as horizon_core
+
+        horizon_report = horizon_core.verify_horizon(site_file, url=horizon_url, progress=click.echo)
+        click.echo(horizon_core.format_report(horizon_report))
+        ok = ok and horizon_report.ok
+    if not ok:
         sys.exit(1)
 
 
@@ -337,6 +381,69 @@ def images_build(
         click.echo(f"would run: {' '.join(report.command)}")
     click.echo(format_report(report))
     click.echo(f"work directory: {report.work_dir}")
+
+
+@cli.group()
+def openstack() -> None:
+    """OpenStack layer operations through kolla-ansible, with the site's rendered configuration."""
+
+
+def _openstack_operation(name: str, summary: str) -> None:
+    @openstack.command(name, help=summary)
+    @SITE_OPTION
+    @INVENTORY_OPTION
+    @click.option("--limit", help="Only these hosts (an Ansible host pattern).")
+    @click.option("--tags", multiple=True, help="Only these kolla-ansible tags (repeatable, comma-separated)")
+    @click.option(
+        "--output",
+        type=click.Choice(["auto", "rich", "plain", "json"]),
+        default="auto",
+        show_default=True,
+        help="Progress display.",
+    )
+    @click.option("--yes", is_flag=True, hidden=name != "destroy", help="Confirm the destruction.")
+    def command(
+        site_file: Path,
+        inventory: Path | None,
+        limit: str | None,
+        tags: tuple[str, ...],
+        output: str,
+        yes: bool,
+    ) -> None:
+        from lokictl import openstack_deploy as core
+        from lokictl.display import make_display
+
+        record = core.operate(
+            site_file,
+            name,
+            make_display(output),
+            inventory=inventory,
+            limit=limit,
+            tags=_split(tags),
+            confirmed=yes,
+        )
+        click.echo(f"openstack {name}: successful ({record})")
+
+
+for _name, _summary in (
+    ("reconfigure", "Apply changed configuration (kolla-ansible reconfigure)."),
+    ("stop", "Stop every OpenStack container (kolla-ansible stop)."),
+    ("destroy", "Remove every OpenStack container, volume and host configuration (needs --yes)."),
+    ("mariadb-backup", "Full backup of the MariaDB databases into the mariadb_backup volume."),
+    ("mariadb-recovery", "Restart a completely stopped MariaDB cluster (kolla-ansible mariadb_recovery)."),
+):
+    _openstack_operation(_name, _summary)
+
+
+@openstack.command("post-deploy")
+@SITE_OPTION
+@click.option("--cloud", "admin_cloud", help="Admin entry of clouds.yaml [default: site name, kolla-admin].")
+def openstack_post_deploy(site_file: Path, admin_cloud: str | None) -> None:
+    """Create the member project, user and clouds.yaml entry and upload the test image (idempotent)."""
+    from lokictl.openstack import post as core
+
+    report = core.post_deploy_site(site_file, admin_cloud=admin_cloud, progress=click.echo)
+    click.echo(core.format_report(report))
 
 
 @cli.group()

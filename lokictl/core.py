@@ -48,7 +48,13 @@ def init_site(path: Path, example: str = "aio", force: bool = False) -> Path:
 
 
 def default_out_dir(site: Site) -> Path:
-    """Return the default render directory: ``inventories/<site.name>`` under the working directory."""
+    """Return the default render directory.
+
+    A lab's site file (one with a ``lab:`` section) renders to ``inventory/`` beside it, as `lokictl lab up`
+    does; any other site to ``inventories/<site.name>`` under the working directory.
+    """
+    if site.model.lab is not None:
+        return site.directory / "inventory"
     return Path("inventories") / site.model.site.name
 
 

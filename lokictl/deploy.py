@@ -216,6 +216,12 @@ def deploy(site_path: Path, opts: DeployOptions, display: Display) -> list[Layer
                 continue
             _, step, playbook = next(p for p in plan if p[0] == layer)
             index += 1
+            if layer == "openstack":
+                # Several steps (host preparation, images, kolla-ansible), each recorded; resumes per step.
+                from lokictl import openstack_deploy
+
+                outcomes.append(openstack_deploy.deploy_layer(target, opts, display))
+                continue
             previous = last.get(layer)
             if (
                 previous

@@ -27,7 +27,7 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_TITLE = "lokictl site file"
 
 _FORMATS = {"ipvanyaddress": "IP address", "ipvanynetwork": "IP network (CIDR)"}
-_PLURALS = {"string": "strings", "integer": "integers", "IP address": "IP addresses"}
+_PLURALS = {"string": "strings", "integer": "integers", "boolean": "booleans", "IP address": "IP addresses"}
 
 
 class _SchemaGenerator(GenerateJsonSchema):
@@ -166,7 +166,7 @@ def _type(prop: dict[str, Any], anchors: dict[str, _Section]) -> str:
 
 
 def _allowed(prop: dict[str, Any]) -> str:
-    notes: list[str] = []
+    notes: list[str] = [n for p in prop.get("anyOf", []) if p.get("type") != "null" and (n := _allowed(p))]
     if "enum" in prop:
         notes.append(", ".join(f"`{v}`" for v in prop["enum"]))
     if "minimum" in prop or "maximum" in prop:
@@ -233,16 +233,17 @@ def _table(section: _Section, anchors: dict[str, _Section], defs: dict[str, Any]
 
 
 def _services_table() -> list[str]:
-    from lokictl.services import SERVICES
+    from lokictl.services import PROFILES, SERVICES
 
     lines = [
-        "| Service | Requires | kolla-ansible switches | Uses RabbitMQ |",
-        "|---|---|---|---|",
+        "| Service | In profiles | Requires | kolla-ansible switches | Uses RabbitMQ |",
+        "|---|---|---|---|---|",
     ]
     for name, svc in SERVICES.items():
+        profiles = ", ".join(f"`{p}`" for p, members in PROFILES.items() if name in members) or "-"
         requires = ", ".join(f"`{r}`" for r in svc.requires) or "-"
         flags = ", ".join(f"`{f}`" for f in svc.flags)
-        lines.append(f"| `{name}` | {requires} | {flags} | {'yes' if svc.messaging else 'no'} |")
+        lines.append(f"| `{name}` | {profiles} | {requires} | {flags} | {'yes' if svc.messaging else 'no'} |")
     return lines
 
 
@@ -311,9 +312,10 @@ def reference_text(schema: dict[str, Any] | None = None) -> str:
         "",
         "## OpenStack services",
         "",
-        "Allowed entries of `openstack.services`. A service needs the services it requires in the same "
-        "list. The switches are set to `yes` in the rendered `kolla/globals.yml` for listed services and "
-        "to `no` otherwise.",
+        "The services a site deploys: those of `openstack.profile` (`core`, `scs`; `custom` = the list in "
+        "`openstack.services`), switched on or off one by one with `openstack.enable`. A service needs the "
+        "services it requires enabled too. The switches are set to `yes` in the rendered "
+        "`kolla/globals.yml` for enabled services and to `no` otherwise.",
         "",
         *_services_table(),
         "",

@@ -20,6 +20,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from lokictl.services import PROFILES, SERVICES
+
 HOST_ROLES = (
     "control",
     "network",
@@ -145,9 +147,28 @@ class OpenStack(StrictModel):
     keepalived_router_id: int = Field(
         default=51, description="VRRP router id (1-255), unique per L2 segment."
     )
-    services: list[str] = Field(
-        default_factory=lambda: ["keystone", "glance", "placement"],
-        description="OpenStack services to deploy; the services each one requires must be listed too.",
+    profile: Literal["core", "scs", "custom"] | None = Field(
+        default=None,
+        description="Service set to deploy: core = keystone, glance, placement; scs = core + nova, neutron, "
+        "cinder, barbican, horizon (and RabbitMQ), what the Sovereign Cloud Stack IaaS standards need; "
+        "custom = exactly the services listed in services. Unset = custom when services is written, "
+        "else core.",
+    )
+    services: list[str] | None = Field(
+        default=None,
+        description="The services of the custom profile; the services each one requires must be listed "
+        "too. Only with profile custom (or profile unset).",
+    )
+    enable: dict[str, bool] = Field(
+        default_factory=dict,
+        description="Per-service switches on top of the profile: `<service>: false` leaves a service of the "
+        "profile out (horizon: false), `<service>: true` adds one (heat: true).",
+    )
+    control_plane_only: bool = Field(
+        default=False,
+        description="Deploy only the API and control services of nova, neutron and cinder: no compute "
+        "hosts, no network agents, no volume backend. For labs on machines without KVM and Open vSwitch; "
+        "real sites leave it false and get the full services.",
     )
     registry: str = Field(
         default="",
@@ -158,6 +179,29 @@ class OpenStack(StrictModel):
         default=True, description="Build the Kolla images locally; required when registry is empty."
     )
     tls: TLS = Field(default_factory=TLS, description="TLS settings of the API endpoints.")
+
+    @property
+    def service_profile(self) -> str:
+        """Return the profile in effect: ``profile``, else custom when ``services`` is written, else core."""
+        if self.profile is not None:
+            return self.profile
+        return "custom" if self.services is not None else "core"
+
+    @property
+    def enabled_services(self) -> tuple[str, ...]:
+        """Return the services to deploy: the profile's (custom: ``services``) switched by ``enable``.
+
+        Order: the profile's or list's order, then services switched on, in `lokictl.services.SERVICES`
+        order. Names the rules reject (unknown or listed twice) are passed through once.
+        """
+        profile = self.service_profile
+        listed = (self.services or []) if profile == "custom" else PROFILES.get(profile, ())
+        out: list[str] = []
+        for name in listed:
+            if name not in out and self.enable.get(name, True):
+                out.append(name)
+        out += [name for name in SERVICES if self.enable.get(name) and name not in out]
+        return tuple(out)
 
 
 class Kubernetes(StrictModel):
@@ -255,6 +299,18 @@ class Host(StrictModel):
     )
 
 
+class Lab(StrictModel):
+    """Marks a site file as a lab's: written by `lokictl lab up`; never set for real hosts."""
+
+    name: str = Field(
+        description="Name of the lab (labs/<name>/) whose systemd container hosts run this site. Turns on "
+        "the lab-only kolla-ansible settings (unprivileged kolla-toolbox, no container ulimits, no host "
+        "NTP/OS prechecks), image loading with `docker load` and the inventory in inventory/ beside the site "
+        "file.",
+        examples=["aio"],
+    )
+
+
 def _disabled_openstack() -> OpenStack:
     return OpenStack(enabled=False)
 
@@ -281,6 +337,10 @@ class SiteModel(StrictModel):
     )
     ansible: Ansible = Field(default_factory=Ansible, description="How Ansible connects to the hosts.")
     hosts: list[Host] = Field(min_length=1, description="The site's machines.")
+    lab: Lab | None = Field(
+        default=None,
+        description="Written by `lokictl lab up` into a lab's site file; never set for real hosts.",
+    )
 
     def hosts_with(self, role: str) -> list[Host]:
         """Return the hosts carrying ``role``, in site order."""

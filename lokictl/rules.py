@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 
 from lokictl.k8s.matrix import supported_versions as supported_k8s_versions
 from lokictl.model import IPAddress, IPNetwork, Network, SiteModel
-from lokictl.services import SERVICES, SUPPORTED_RELEASES
+from lokictl.services import PROFILES, SERVICES, SUPPORTED_RELEASES
 
 Problem = tuple[tuple[str | int, ...], str]
 Rule = Callable[[SiteModel], Iterator[Problem]]
@@ -262,36 +262,119 @@ def control_quorum(site: SiteModel) -> Iterator[Problem]:
         yield from _count_rule(site, "control", "OpenStack")
 
 
+def _service_path(site: SiteModel, name: str) -> tuple[str | int, ...]:
+    """Return where an enabled service comes from: the custom list, a switch or the profile."""
+    os_ = site.openstack
+    if os_.enable.get(name):
+        return ("openstack", "enable", name)
+    if os_.service_profile == "custom":
+        return ("openstack", "services")
+    return ("openstack", "profile")
+
+
 @rule
 def compute_for_nova(site: SiteModel) -> Iterator[Problem]:
-    """Nova needs at least one compute host."""
-    if site.openstack.enabled and "nova" in site.openstack.services and not site.hosts_with("compute"):
-        yield ("openstack", "services"), "nova is enabled but no host has role 'compute'"
+    """Nova needs at least one compute host, unless only the control plane is deployed."""
+    os_ = site.openstack
+    if (
+        os_.enabled
+        and "nova" in os_.enabled_services
+        and not os_.control_plane_only
+        and not site.hosts_with("compute")
+    ):
+        yield (
+            _service_path(site, "nova"),
+            "nova is enabled but no host has role 'compute' (a lab without compute sets "
+            "openstack.control_plane_only: true)",
+        )
+
+
+@rule
+def network_for_neutron(site: SiteModel) -> Iterator[Problem]:
+    """Neutron's agents (DHCP, L3, metadata, OVS) need a network host, unless control_plane_only."""
+    os_ = site.openstack
+    if (
+        os_.enabled
+        and "neutron" in os_.enabled_services
+        and not os_.control_plane_only
+        and not site.hosts_with("network")
+    ):
+        yield (
+            _service_path(site, "neutron"),
+            "neutron is enabled but no host has role 'network' (it runs the network agents; a lab without "
+            "them sets openstack.control_plane_only: true)",
+        )
+
+
+@rule
+def profile_matches_services(site: SiteModel) -> Iterator[Problem]:
+    """``services`` belongs to the custom profile (core and scs bring their own); some service is enabled."""
+    os_ = site.openstack
+    if not os_.enabled:
+        return
+    if os_.profile in PROFILES and os_.services is not None:
+        yield (
+            ("openstack", "services"),
+            f"profile '{os_.profile}' brings its own services; list services only with profile custom "
+            "(switch single services on or off with openstack.enable)",
+        )
+    elif os_.profile == "custom" and os_.services is None:
+        yield ("openstack", "profile"), "profile 'custom' needs openstack.services (the services to deploy)"
+    elif not os_.enabled_services:
+        yield ("openstack", "services"), "no OpenStack service is enabled (at least keystone)"
 
 
 @rule
 def services_known(site: SiteModel) -> Iterator[Problem]:
-    """Every listed service is known, listed once, and its dependencies are listed too."""
-    if not site.openstack.enabled:
+    """Listed and switched services are known, listed once, and the services they require are enabled too."""
+    os_ = site.openstack
+    if not os_.enabled:
         return
-    listed = site.openstack.services
-    seen: set[str] = set()
-    for i, name in enumerate(listed):
-        if name not in SERVICES:
-            yield (
-                ("openstack", "services", i),
-                f"unknown service '{name}'{did_you_mean(name, list(SERVICES))}",
-            )
-        elif name in seen:
-            yield ("openstack", "services", i), f"service '{name}' is listed twice"
-        else:
-            missing = [d for d in SERVICES[name].requires if d not in listed]
-            if missing:
+    enabled = set(os_.enabled_services)
+    switched_off = {name for name, on in os_.enable.items() if not on}
+    # (path, service, how to fix a missing dependency) for every service that is enabled
+    origins: list[tuple[tuple[str | int, ...], str, str]] = []
+    if os_.service_profile == "custom":
+        seen: set[str] = set()
+        for i, name in enumerate(os_.services or []):
+            if name not in SERVICES:
                 yield (
                     ("openstack", "services", i),
-                    f"{name} requires {', '.join(missing)}; add it to the list",
+                    f"unknown service '{name}'{did_you_mean(name, list(SERVICES))}",
                 )
-        seen.add(name)
+            elif name in seen:
+                yield ("openstack", "services", i), f"service '{name}' is listed twice"
+            elif name in enabled:
+                origins.append((("openstack", "services", i), name, "add it to the list"))
+            seen.add(name)
+    else:
+        origins += [
+            (("openstack", "profile"), n, "") for n in PROFILES.get(os_.service_profile, ()) if n in enabled
+        ]
+    for name, on in os_.enable.items():
+        if name not in SERVICES:
+            yield (
+                ("openstack", "enable", name),
+                f"unknown service '{name}'{did_you_mean(name, list(SERVICES))}",
+            )
+        elif on and not any(origin[1] == name for origin in origins):
+            origins.append((("openstack", "enable", name), name, "switch it on too"))
+    needed_by: dict[str, list[str]] = {}
+    for path, name, fix in origins:
+        missing = [d for d in SERVICES[name].requires if d not in enabled]
+        absent = [d for d in missing if d not in switched_off]
+        if absent:
+            yield path, f"{name} requires {', '.join(absent)}; {fix or 'switch it on too'}"
+        for dep in missing:
+            if dep in switched_off:
+                needed_by.setdefault(dep, []).append(name)
+    for dep, users in needed_by.items():
+        names = ", ".join(users)
+        verb = ("is", "requires") if len(users) == 1 else ("are", "require")
+        yield (
+            ("openstack", "enable", dep),
+            f"{dep} cannot be switched off while {names} {verb[0]} enabled ({names} {verb[1]} it)",
+        )
 
 
 @rule

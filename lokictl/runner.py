@@ -172,6 +172,7 @@ def run_playbook(
     on_event: Callable[[Event], None] | None = None,
     cancel: Callable[[], bool] | None = None,
     on_raw_event: Callable[[Mapping[str, Any]], None] | None = None,
+    redact: Callable[[Any], Any] | None = None,
 ) -> RunResult:
     """Run one playbook through ansible-runner and return its result.
 
@@ -186,6 +187,8 @@ def run_playbook(
         on_event: called for every `Event` (live display).
         cancel: polled while Ansible runs; return True to stop it.
         on_raw_event: called with every raw ansible-runner event (used to record test fixtures).
+        redact: applied to every raw event before anything is written, shown or kept (e.g.
+            `lokictl.redact.Redactor.data`, which hides secret values kolla-ansible prints).
 
     Raises:
         RuntimeFailure: the playbook, an inventory or a variables file is missing, or ansible-runner
@@ -204,7 +207,7 @@ def run_playbook(
         events_path.open("w", encoding="utf-8") as events,
         _Stop(cancel) as stop,
     ):
-        handler = _handler(tracker, log, events, stop, on_event, on_raw_event)
+        handler = _handler(tracker, log, events, stop, on_event, on_raw_event, redact)
         try:
             with tempfile.TemporaryDirectory(prefix="lokictl-runner-") as private:
                 run = ansible_runner.run(
@@ -255,9 +258,12 @@ def _handler(
     stop: _Stop,
     on_event: Callable[[Event], None] | None,
     on_raw_event: Callable[[Mapping[str, Any]], None] | None,
+    redact: Callable[[Any], Any] | None = None,
 ) -> Callable[[Mapping[str, Any]], bool]:
     def handle(raw: Mapping[str, Any]) -> bool:
         try:
+            if redact is not None:
+                raw = redact(raw)
             if on_raw_event is not None:
                 on_raw_event(raw)
             if stop.pid is None and isinstance(raw.get("pid"), int):

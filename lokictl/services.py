@@ -23,6 +23,9 @@ class Service:
             parents are built too). Empty = lokictl cannot build its images yet.
         sources: ``(kolla source section, PyPI project)`` pairs: the service's code comes from the
             project's sdist (version pinned in `SDIST_VERSIONS`) instead of an upstream tarball.
+        agent_images: Kolla images deployed only with the service's data plane (compute hosts and their
+            console proxy, network agents and Open vSwitch, volume backends); a site with
+            ``openstack.control_plane_only`` deploys and builds only ``images``.
     """
 
     name: str
@@ -31,6 +34,7 @@ class Service:
     messaging: bool = False
     images: tuple[str, ...] = ()
     sources: tuple[tuple[str, str], ...] = ()
+    agent_images: tuple[str, ...] = ()
 
     @property
     def flags(self) -> tuple[str, ...]:
@@ -49,11 +53,42 @@ SERVICES: dict[str, Service] = {
         ),
         Service("glance", images=("glance-api",), sources=(("glance-base", "glance"),)),
         Service("placement", images=("placement-api",), sources=(("placement-base", "openstack-placement"),)),
-        Service("nova", requires=("keystone", "glance", "placement", "neutron"), messaging=True),
-        Service("neutron", messaging=True),
-        Service("cinder", messaging=True),
-        Service("barbican", messaging=True),
-        Service("horizon"),
+        Service(
+            "nova",
+            requires=("keystone", "glance", "placement", "neutron"),
+            messaging=True,
+            images=("nova-api", "nova-scheduler", "nova-conductor"),
+            sources=(("nova-base", "nova"),),
+            agent_images=("nova-compute", "nova-libvirt", "nova-ssh", "nova-novncproxy"),
+        ),
+        Service(
+            "neutron",
+            messaging=True,
+            images=("neutron-server",),
+            sources=(("neutron-base", "neutron"),),
+            agent_images=(
+                "neutron-openvswitch-agent",
+                "neutron-dhcp-agent",
+                "neutron-l3-agent",
+                "neutron-metadata-agent",
+                "openvswitch-db-server",
+                "openvswitch-vswitchd",
+            ),
+        ),
+        Service(
+            "cinder",
+            messaging=True,
+            images=("cinder-api", "cinder-scheduler"),
+            sources=(("cinder-base", "cinder"),),
+            agent_images=("cinder-volume", "cinder-backup"),
+        ),
+        Service(
+            "barbican",
+            messaging=True,
+            images=("barbican-api", "barbican-keystone-listener", "barbican-worker"),
+            sources=(("barbican-base", "barbican"),),
+        ),
+        Service("horizon", images=("horizon",), sources=(("horizon", "horizon"),)),
         Service("heat", messaging=True),
         Service("octavia", requires=("keystone", "neutron", "nova", "glance"), messaging=True),
         Service("designate", requires=("keystone", "neutron"), messaging=True),
@@ -73,6 +108,14 @@ INFRA_IMAGES: dict[str, tuple[str, ...]] = {
     "enable_keepalived": ("keepalived",),
     "enable_proxysql": ("proxysql",),
     "enable_fluentd": ("fluentd",),
+}
+
+#: Service sets of ``openstack.profile`` (``custom`` takes ``openstack.services``). ``scs`` is what the
+#: Sovereign Cloud Stack IaaS standards check: core + compute, network, block storage, key manager and
+#: dashboard (RabbitMQ follows from the services that use it).
+PROFILES: dict[str, tuple[str, ...]] = {
+    "core": ("keystone", "glance", "placement"),
+    "scs": ("keystone", "glance", "placement", "nova", "neutron", "cinder", "barbican", "horizon"),
 }
 
 #: Kolla images kolla-ansible's common role runs on every host.

@@ -196,7 +196,7 @@ def _plan(site: Site, upper_constraints: str, cache: Path, threads: int) -> _Pla
         disabled=disabled,
     )
     tag = config.make_tag(release, digest)
-    sections = config.service_sources(os_.services)
+    sections = config.service_sources(os_.enabled_services)
     for project in sections.values():
         if project not in pins:
             raise InputError(f"no pinned {release} sdist version of {project} (lokictl/services.py)")

@@ -17,8 +17,13 @@ def _enabled(value: Any) -> bool:
     return str(value).lower() in ("yes", "true", "1", "on")
 
 
-def images_for_globals(kolla_globals: dict[str, Any], services: list[str]) -> list[str]:
-    """Return the sorted deploy images for rendered kolla globals and the site's service list.
+def images_for_globals(
+    kolla_globals: dict[str, Any], services: list[str], *, control_plane_only: bool = False
+) -> list[str]:
+    """Return the sorted deploy images for rendered kolla globals and the site's enabled services.
+
+    With ``control_plane_only`` the services' data-plane images (compute, agents, volume backends) are left
+    out.
 
     Raises:
         InputError: a service whose images lokictl cannot build yet.
@@ -35,6 +40,8 @@ def images_for_globals(kolla_globals: dict[str, Any], services: list[str]) -> li
                 f"(no image list in lokictl/services.py)"
             )
         wanted.update(service.images)
+        if not control_plane_only:
+            wanted.update(service.agent_images)
     return sorted(wanted)
 
 
@@ -44,8 +51,12 @@ def required_images(model: SiteModel) -> list[str]:
     Raises:
         InputError: OpenStack is disabled, or a service's images are unknown.
     """
-    from lokictl.render import _kolla_globals
+    from lokictl.render import kolla_globals
 
     if not model.openstack.enabled:
         raise InputError("openstack.enabled is false: this site deploys no OpenStack images")
-    return images_for_globals(_kolla_globals(model), list(model.openstack.services))
+    return images_for_globals(
+        kolla_globals(model),
+        list(model.openstack.enabled_services),
+        control_plane_only=model.openstack.control_plane_only,
+    )

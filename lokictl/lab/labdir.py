@@ -91,11 +91,15 @@ def ensure_key(lab: LabDir) -> str:
     return line
 
 
-def lab_site_data(data: dict[str, Any], public_key: str) -> tuple[dict[str, Any], str]:
+def lab_site_data(
+    data: dict[str, Any], public_key: str, lab_name: str | None = None
+) -> tuple[dict[str, Any], str]:
     """Return the lab's version of a site and the admin user Ansible logs in as.
 
     The first admin user (``ops`` when the site has none) gets the lab public key, and Ansible logs in as
-    that user with the lab's private key, checking host keys against the lab's known_hosts file.
+    that user with the lab's private key, checking host keys against the lab's known_hosts file. With
+    ``lab_name`` the site gets a ``lab: {name: ...}`` section (lab mode: lab-only kolla-ansible settings,
+    image loading into the lab's containers, inventory beside the site file).
     """
     lab = copy.deepcopy(data)
     linux = lab.get("linux") or {}
@@ -114,6 +118,8 @@ def lab_site_data(data: dict[str, Any], public_key: str) -> tuple[dict[str, Any]
         {"user": admin["name"], "private_key_file": KEY_FILE, "known_hosts_file": KNOWN_HOSTS_FILE}
     )
     lab["ansible"] = ansible
+    if lab_name is not None:
+        lab["lab"] = {"name": lab_name}
     return lab, str(admin["name"])
 
 
@@ -127,7 +133,7 @@ def write_lab_site(lab: LabDir, source_text: str, source: str, public_key: str) 
     data = yaml.safe_load(source_text)
     if not isinstance(data, dict):
         raise InputError(f"{source}: not a site file (expected a mapping of sections)")
-    lab_data, admin = lab_site_data(data, public_key)
+    lab_data, admin = lab_site_data(data, public_key, lab.name)
     text = HEADER.format(source=source) + yaml.safe_dump(lab_data, sort_keys=False, width=1000)
     if not lab.site.is_file() or lab.site.read_text(encoding="utf-8") != text:
         try:

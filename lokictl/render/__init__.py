@@ -18,7 +18,7 @@ import yaml
 
 from lokictl.k8s import render as k8s_render
 from lokictl.model import NETWORK_NAMES, SiteModel
-from lokictl.render import kolla
+from lokictl.render import kolla, profile
 from lokictl.services import SERVICES
 from lokictl.site import Site
 
@@ -156,6 +156,8 @@ def _group_vars(site: Site, out_dir: Path) -> dict[str, dict[str, Any]]:
             "loki_ntp_servers": list(m.site.ntp),
             "loki_dns_servers": [str(d) for d in m.site.dns],
             "loki_apt_mirror": m.site.apt_mirror,
+            # The lab whose containers are the hosts (lab-only settings); only lab sites have it.
+            **({"loki_lab": m.lab.name} if m.lab is not None else {}),
         },
         "network": {
             "loki_networks": {
@@ -177,7 +179,7 @@ def _group_vars(site: Site, out_dir: Path) -> dict[str, dict[str, Any]]:
         "openstack": {
             "loki_openstack_enabled": os_.enabled,
             "loki_openstack_release": os_.release,
-            "loki_openstack_services": list(os_.services) if os_.enabled else [],
+            "loki_openstack_services": list(os_.enabled_services) if os_.enabled else [],
             "loki_openstack_internal_address": str(internal) if os_.enabled and internal else None,
             "loki_openstack_external_address": str(os_.external_vip) if os_.external_vip else None,
             "loki_openstack_external_fqdn": os_.external_fqdn,
@@ -196,12 +198,17 @@ def _group_vars(site: Site, out_dir: Path) -> dict[str, dict[str, Any]]:
     }
 
 
-def _kolla_globals(m: SiteModel) -> dict[str, Any]:
+def kolla_globals(m: SiteModel) -> dict[str, Any]:
+    """Return the kolla-ansible globals of a site with OpenStack (lab-only settings only with ``lab:``).
+
+    Raises:
+        RuntimeFailure: kolla-ansible is not installed or lacks a file these are derived from.
+    """
     os_ = m.openstack
     controls = m.hosts_with("control")
     first = controls[0]
     internal = os_.internal_vip or first.address
-    enabled = set(os_.services)
+    enabled = set(os_.enabled_services)
     messaging = any(SERVICES[s].messaging for s in enabled)
     g: dict[str, Any] = {
         "kolla_base_distro": "debian",
@@ -236,6 +243,11 @@ def _kolla_globals(m: SiteModel) -> dict[str, Any]:
     for name in sorted(SERVICES):
         for flag in SERVICES[name].flags:
             g[flag] = "yes" if name in enabled else "no"
+    g.update(profile.extra_globals(m))
+    if m.lab is not None:
+        g.update(kolla.lab_globals())
+        if "nova" in enabled:
+            g.update(kolla.lab_nova_globals())
     return g
 
 
@@ -259,10 +271,11 @@ def _kolla_inventory(site: Site, globals_: dict[str, Any], out_dir: Path) -> byt
             iface = host.interfaces.get(net)
             if iface and globals_.get(var) != iface:
                 parts.append(f"{var}={iface}")
-        for role in host.roles:
+        for role in profile.host_groups(m, list(host.roles)):
             if role in kolla.HOST_GROUPS:
                 lines.setdefault(role, []).append(" ".join(parts))
-    sections = kolla.inventory_sections(lines)
+    children = profile.children_overrides(m)
+    sections = [(name, list(children.get(name, rows))) for name, rows in kolla.inventory_sections(lines)]
     return _template(
         "kolla_inventory.j2",
         site_name=m.site.name,
@@ -333,7 +346,7 @@ def render_files(
         # Secrets outlive a disabled layer: re-enabling OpenStack must find the same passwords.
         files["kolla/passwords.yml"] = RenderedFile(previous_passwords, mode=0o600, secret=True)
     if m.openstack.enabled:
-        globals_ = _kolla_globals(m)
+        globals_ = kolla_globals(m)
         files["kolla/globals.yml"] = RenderedFile(
             _template(
                 "kolla_globals.yml.j2",
@@ -343,6 +356,8 @@ def render_files(
             )
         )
         files["kolla/inventory"] = RenderedFile(_kolla_inventory(site, globals_, out_dir))
+        for relative, text in profile.custom_config(m, HEADER).items():
+            files[f"kolla/{relative}"] = RenderedFile(text.encode())
         generate = kolla.placeholder_secret if dry_run else kolla.new_secret
         content, added = kolla.merge_passwords(previous_passwords, generate)
         files["kolla/passwords.yml"] = RenderedFile(content, mode=0o600, secret=True)

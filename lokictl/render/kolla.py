@@ -109,6 +109,56 @@ def password_keys() -> tuple[str, ...]:
     return tuple(str(k) for k in data)
 
 
+@cache
+def _role_defaults(role: str) -> dict[str, Any]:
+    """Return the defaults of one of kolla-ansible's roles (``ansible/roles/<role>/defaults/main.yml``)."""
+    path = kolla_ansible_file(f"ansible/roles/{role}/defaults/main.yml")
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    if not isinstance(data, dict):
+        raise RuntimeFailure(f"{path}: not a mapping")
+    return data
+
+
+def lab_globals() -> dict[str, Any]:
+    """Return the kolla-ansible settings a lab host (a systemd container without CAP_SYS_RESOURCE) needs.
+
+    Only sites with a ``lab:`` section get these; real hosts keep kolla-ansible's defaults. Each is one of
+    kolla-ansible's own variables: kolla-toolbox's service definition (taken from the installed role's
+    defaults) with ``privileged: false``, no default container ulimits (kolla asks for a nofile limit above
+    the lab's hard limit), and no NTP/OS prechecks (the host's clock and OS belong to the machine running it).
+
+    Raises:
+        RuntimeFailure: the installed kolla-ansible has no kolla-toolbox service definition.
+    """
+    services = _role_defaults("kolla_toolbox").get("kolla_toolbox_services")
+    if not isinstance(services, dict) or not services:
+        raise RuntimeFailure("kolla-ansible's kolla_toolbox role defines no kolla_toolbox_services")
+    unprivileged = {
+        name: {**spec, "privileged": False} if isinstance(spec, dict) else spec
+        for name, spec in services.items()
+    }
+    return {
+        "kolla_toolbox_services": unprivileged,
+        "default_container_dimensions_docker": {},
+        "prechecks_enable_host_ntp_checks": False,
+        "prechecks_enable_host_os_checks": False,
+    }
+
+
+def lab_nova_globals() -> dict[str, Any]:
+    """Return nova's service definitions with nova-api unprivileged: a lab host lacks CAP_SYS_RESOURCE.
+
+    Only for labs deploying nova; the rest of the definitions is the installed role's own.
+
+    Raises:
+        RuntimeFailure: the installed kolla-ansible has no nova-api service definition.
+    """
+    services = _role_defaults("nova").get("nova_services")
+    if not isinstance(services, dict) or not isinstance(services.get("nova-api"), dict):
+        raise RuntimeFailure("kolla-ansible's nova role defines no nova-api service")
+    return {"nova_services": {**services, "nova-api": {**services["nova-api"], "privileged": False}}}
+
+
 def _ssh_keypair() -> dict[str, str]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa

@@ -24,6 +24,8 @@ from lokictl import layers, records
 
 TARGETS = {"linux": "all", "openstack": "openstack_nodes", "kubernetes": "k8s_nodes"}
 """Inventory group each layer's suites run against."""
+SITE_ENV = "LOKI_VERIFY_SITE"
+"""Environment variable naming the (absolute) site file to the suites (API checks read its clouds.yaml)."""
 
 Progress = Callable[[str], None]
 
@@ -104,7 +106,13 @@ def parse_junit(path: Path, layer: str) -> list[CheckResult]:
 
 
 def _pytest(
-    layer: str, suites: list[Path], inventory: Path, config: Path | None, work: Path, record: Path
+    layer: str,
+    suites: list[Path],
+    inventory: Path,
+    config: Path | None,
+    work: Path,
+    record: Path,
+    site_path: Path | None = None,
 ) -> list[CheckResult]:
     ini = work / "pytest.ini"
     ini.write_text("[pytest]\n", encoding="utf-8")
@@ -118,6 +126,8 @@ def _pytest(
     ]  # fmt: skip
     env = dict(os.environ, LANG="C.UTF-8", LC_ALL="C.UTF-8", ANSIBLE_NOCOLOR="1")
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", os.defpath)])
+    if site_path is not None:
+        env[SITE_ENV] = str(site_path.resolve())
     if config is not None:
         env["ANSIBLE_CONFIG"] = str(config.resolve())
     with log.open("w", encoding="utf-8") as out:
@@ -173,7 +183,7 @@ def verify(
             suites = list(layers.verify_suites(name))
             progress(f"verify {name}: {len(suites)} suite(s) on {TARGETS.get(name, 'all')}")
             cfg = config if config.is_file() else None
-            report.results += _pytest(name, suites, flat, cfg, work, report.record)
+            report.results += _pytest(name, suites, flat, cfg, work, report.record, site_path)
     records.write_json(
         report.record / records.SUMMARY,
         {
@@ -194,7 +204,9 @@ def format_report(report: VerifyReport) -> str:
     """Return the pass/fail table (checks x hosts), the failure messages and the record path."""
     lines = list(report.notes)
     if report.results:
-        hosts = sorted({r.host for r in report.results if r.host != "-"}) or ["-"]
+        hosts = sorted({r.host for r in report.results if r.host != "-"})
+        if not hosts or any(r.host == "-" for r in report.results):
+            hosts.append("-")  # checks not bound to a host (API checks, suite errors)
         checks: dict[tuple[str, str], dict[str, str]] = {}
         for r in report.results:
             checks.setdefault((r.layer, r.check), {})[r.host] = r.outcome

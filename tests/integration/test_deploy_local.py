@@ -67,6 +67,48 @@ OPENSTACK = """\
 """
 
 
+# Stand-ins for kolla-ansible's playbooks (KOLLA_ANSIBLE_DATA_FILES_PATH points at them): every action of
+# site.yml leaves a marker and prints a password without no_log (the records must not hold it); post-deploy
+# writes clouds.yaml and the admin openrc into CONFIG_DIR as kolla-ansible's does.
+KOLLA_SITE = """\
+- name: kolla-ansible site.yml (local test content)
+  hosts: control
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Leave a marker per action
+      ansible.builtin.copy:
+        dest: "{{ playbook_dir }}/../../out/kolla-{{ kolla_action }}"
+        content: "{{ openstack_tag }}\\n"
+        mode: "0644"
+    - name: Print a password like some kolla-ansible tasks do
+      ansible.builtin.debug:
+        msg: "database password {{ database_password }}"
+"""
+
+KOLLA_POST_DEPLOY = """\
+- name: kolla-ansible post-deploy.yml (local test content)
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Template out clouds.yaml
+      ansible.builtin.copy:
+        dest: "{{ CONFIG_DIR }}/clouds.yaml"
+        content: |
+          clouds:
+            kolla-admin:
+              auth: {username: admin, password: "{{ keystone_admin_password }}"}
+        mode: "0600"
+    - name: Template out admin-openrc.sh
+      ansible.builtin.copy:
+        dest: "{{ CONFIG_DIR }}/admin-openrc.sh"
+        content: "export OS_PASSWORD='{{ keystone_admin_password }}'\\n"
+        mode: "0600"
+"""
+
+OPENSTACK_STEPS = ["hosts", "images", "prechecks", "deploy", "post-deploy"]
+
+
 @pytest.fixture
 def site(in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     content = in_tmp / "content"
@@ -74,12 +116,33 @@ def site(in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (content / "out").mkdir()
     (content / "playbooks" / "linux.yml").write_text(LINUX, encoding="utf-8")
     (content / "playbooks" / "openstack.yml").write_text(OPENSTACK, encoding="utf-8")
+    (content / "kolla" / "ansible").mkdir(parents=True)
+    (content / "kolla" / "ansible" / "site.yml").write_text(KOLLA_SITE, encoding="utf-8")
+    (content / "kolla" / "ansible" / "post-deploy.yml").write_text(KOLLA_POST_DEPLOY, encoding="utf-8")
     monkeypatch.setenv("LOKI_CONTENT_DIR", str(content))
+    monkeypatch.setenv("KOLLA_ANSIBLE_DATA_FILES_PATH", str(content / "kolla"))
     for var in ("LOKI_TEST_BREAK", "LOKI_TEST_SLOW", "LOKI_TEST_BREAK_OPENSTACK"):
         monkeypatch.delenv(var, raising=False)
     assert run_cli(["init"]).exit_code == 0
+    site = in_tmp / "site.yml"
+    # Images from a registry (kolla-ansible pulls them: the images step runs site.yml's pull action).
+    site.write_text(site.read_text().replace('registry: ""', 'registry: "registry.test:5000"'))
+    _fake_image_build(site)
     assert run_cli(["render"]).exit_code == 0
-    return in_tmp / "site.yml"
+    return site
+
+
+def _fake_image_build(site: Path) -> None:
+    """Write the manifest `lokictl images build --push registry.test:5000` leaves."""
+    from lokictl.images import build, select
+    from lokictl.site import load_site
+
+    loaded = load_site(site)
+    work = build.work_dir(loaded)
+    work.mkdir(parents=True)
+    images = {name: {"status": "present"} for name in select.required_images(loaded.model)}
+    manifest = {"tag": "2026.1-test", "release": "2026.1", "registry": "registry.test:5000", "images": images}
+    (work / build.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
 
 
 def summaries(site: Path) -> list[dict[str, Any]]:
@@ -95,12 +158,23 @@ def test_deploy_writes_records_and_status(site: Path) -> None:
     assert "kubernetes: skipped (disabled in the site file" in result.stdout
     assert result.stdout.splitlines()[-1].startswith("deploy finished: linux: successful (")
     assert (site.parent / "content" / "out" / "aio1-deploy").read_text() == "aio\n"
-    linux, openstack = summaries(site)
-    for summary, layer in ((linux, "linux"), (openstack, "openstack")):
+    linux, *openstack = summaries(site)
+    assert [s.get("step") for s in openstack] == OPENSTACK_STEPS
+    for summary in (linux, *openstack):
+        layer = "openstack" if summary.get("step") else "linux"
         assert summary["layer"] == layer and summary["status"] == "successful" and summary["rc"] == 0
         assert summary["site_sha256"] and len(summary["inputs_sha256"]) == 64
-        assert summary["recap"]["aio1"]["failed"] == 0 and summary["duration"] > 0
+        assert summary["recap"] and all(r["failed"] == 0 for r in summary["recap"].values())
+        assert summary["duration"] > 0
     assert linux["recap"]["aio1"]["changed"] == 1
+    # kolla-ansible's actions ran with the tag of the image build; credentials land beside the site file.
+    out = site.parent / "content" / "out"
+    for action in ("pull", "precheck", "deploy"):
+        assert (out / f"kolla-{action}").read_text() == "2026.1-test\n"
+    assert all(s["options"]["openstack_tag"] == "2026.1-test" for s in openstack)
+    for name in ("clouds.yaml", "admin-openrc.sh"):
+        assert (site.parent / name).stat().st_mode & 0o777 == 0o600
+    assert "kolla-admin" in yaml.safe_load((site.parent / "clouds.yaml").read_text())["clouds"]
     [run_dir] = (site.parent / "runs").glob("*-linux")
     assert {p.name for p in run_dir.iterdir()} >= {
         "ansible.log",
@@ -141,13 +215,13 @@ def test_failure_summary_status_and_resume(site: Path, monkeypatch: pytest.Monke
     result = run_cli(["deploy"])
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
-    assert lines[0] == "error: layer openstack failed (rc=2) on 1 of 1 hosts"
+    assert lines[0] == "error: layer openstack hosts failed (rc=2) on 1 of 1 hosts"
     assert lines[1].split()[:1] == ["aio1"]
     assert (
         "Fail when the openstack break switch is set" in lines[1]
         and "openstack broken on purpose" in lines[1]
     )
-    assert lines[2].startswith("log:    ") and lines[2].endswith("-openstack/ansible.log")
+    assert lines[2].startswith("log:    ") and lines[2].endswith("-openstack-hosts/ansible.log")
     assert lines[3] == "resume: lokictl deploy --resume"
     assert "Traceback" not in result.stderr
     status = run_cli(["status"]).stdout.splitlines()
@@ -157,13 +231,14 @@ def test_failure_summary_status_and_resume(site: Path, monkeypatch: pytest.Monke
     result = run_cli(["deploy", "--resume"])
     assert result.exit_code == 0, result.stderr
     assert "linux: skipped (succeeded at" in result.stdout
-    assert [s["layer"] for s in summaries(site)] == ["linux", "openstack", "openstack"]
+    assert [s.get("step", s["layer"]) for s in summaries(site)] == ["linux", "hosts", *OPENSTACK_STEPS]
     assert summaries(site)[-1]["status"] == "successful"
     # Everything succeeded with these inputs: a second resume runs nothing; other options run again.
-    assert run_cli(["deploy", "--resume"]).exit_code == 0
-    assert len(summaries(site)) == 3
+    result = run_cli(["deploy", "--resume"])
+    assert result.exit_code == 0 and "openstack: skipped (every step succeeded" in result.stdout
+    assert len(summaries(site)) == 7
     assert run_cli(["deploy", "--resume", "--layer", "linux", "--check"]).exit_code == 0
-    assert len(summaries(site)) == 4 and summaries(site)[-1]["options"]["check"] is True
+    assert len(summaries(site)) == 8 and summaries(site)[-1]["options"]["check"] is True
 
 
 def test_render_option_refreshes_a_stale_render(site: Path) -> None:
@@ -207,5 +282,5 @@ def test_ctrl_c_records_an_interrupted_run_and_resume_completes_it(site: Path) -
 
     result = run_cli(["deploy", "--resume"])
     assert result.exit_code == 0, result.stderr
-    expected = [("linux", "interrupted"), ("linux", "successful"), ("openstack", "successful")]
+    expected = [("linux", "interrupted"), ("linux", "successful")] + [("openstack", "successful")] * 5
     assert [(s["layer"], s["status"]) for s in summaries(site)] == expected

@@ -1,0 +1,1 @@
+"""The OpenStack layer after kolla-ansible: cloud access, the post-deploy baseline and its checks."""
