@@ -37,6 +37,8 @@ CHROMIUM_FLAGS = (
 """Chromium flags: headless, no sandbox (root in a container), no network calls of its own."""
 PAGE_TIMEOUT = 90
 """Seconds a page may take to show every expected name (Horizon's first page load compiles its assets)."""
+MAX_PAGES = 10
+"""Table pages followed through Horizon's pagination (20 rows each by default)."""
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 DRIVERS = ("chromedriver",)
 
@@ -148,6 +150,14 @@ def _login(web: Any, url: str, user: str, password: str, domain: str) -> None:
         raise RuntimeFailure(f"login as {user} refused: {' '.join(errors) or 'no reason shown'}")
 
 
+def _next_link(web: Any) -> Any:
+    """Return the "Next" pagination link of a Horizon table page, or None on its last page."""
+    from selenium.webdriver.common.by import By
+
+    links = [a for a in web.find_elements(By.CSS_SELECTOR, "a[href*='marker=']") if "Next" in str(a.text)]
+    return links[0] if links else None
+
+
 def visit(
     url: str, check: PageCheck, user: str, password: str, domain: str, out: Path, browser: str, driver: str
 ) -> PageResult:
@@ -166,9 +176,24 @@ def visit(
         def body() -> str:
             return str(web.find_element(By.TAG_NAME, "body").text)
 
-        with contextlib.suppress(TimeoutException):
-            WebDriverWait(web, PAGE_TIMEOUT).until(lambda _d: not missing_names(body(), check.expect))
-        result.missing = missing_names(body(), check.expect)
+        seen = ""
+        for _page in range(MAX_PAGES):
+            before = seen
+
+            def done(_d: Any, before: str = before) -> bool:
+                return not missing_names(before + body(), check.expect) or _next_link(web) is not None
+
+            with contextlib.suppress(TimeoutException):
+                WebDriverWait(web, PAGE_TIMEOUT).until(done)
+            seen += "\n" + body()
+            link = _next_link(web)
+            if link is None or not missing_names(seen, check.expect):
+                break
+            if result.screenshot is None:  # keep the first page's view
+                shot = out / f"horizon-{check.label}.png"
+                result.screenshot = shot if web.save_screenshot(str(shot)) else None
+            link.click()
+        result.missing = missing_names(seen, check.expect)
     except RuntimeFailure as exc:
         result.error = str(exc)
     except WebDriverException as exc:
@@ -176,7 +201,7 @@ def visit(
     finally:
         shot = out / f"horizon-{check.label}.png"
         try:
-            if web.save_screenshot(str(shot)):
+            if result.screenshot is None and web.save_screenshot(str(shot)):
                 result.screenshot = shot
         except WebDriverException:
             pass
@@ -224,10 +249,10 @@ def verify_horizon(site_path: Path, *, url: str | None = None, progress: Progres
     site = load_site(site_path)
     if "horizon" not in site.model.openstack.enabled_services or not site.model.openstack.enabled:
         raise InputError(f"{site_path}: the site does not deploy horizon")
-    browser = find_tool(BROWSERS, "chromium")
-    driver = find_tool(DRIVERS, "chromium-driver")
     path = clouds.clouds_file(site)
     doc = clouds.read_clouds(path)
+    browser = find_tool(BROWSERS, "chromium")
+    driver = find_tool(DRIVERS, "chromium-driver")
     name = site.model.site.name
     admin_cloud = clouds.admin_cloud_name(doc, name)
     member_cloud = clouds.member_cloud_name(name)

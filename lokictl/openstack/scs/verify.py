@@ -116,13 +116,15 @@ def _member_secret_round_trip(member: Connection) -> bool:
         )
     except exceptions.ForbiddenException:
         return False
+    # The created secret's id is its reference URL; the API takes the UUID at its end.
+    uuid = str(secret.id).rstrip("/").rsplit("/", 1)[-1]
     try:
-        back = km.get_secret(secret)
+        back = km.get_secret(uuid)
         return str(getattr(back, "payload", "") or "") == payload
     except exceptions.ForbiddenException:
         return False
     finally:
-        km.delete_secret(secret, ignore_missing=True)
+        km.delete_secret(uuid, ignore_missing=True)
 
 
 VOLUME_TYPES = frozenset({"volume", "volumev3", "block-storage"})

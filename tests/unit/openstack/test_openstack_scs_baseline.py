@@ -226,3 +226,29 @@ def test_checks_of_a_missing_service_fail_with_the_reason() -> None:
         "scs-0114-replicated-type",
     }
     assert all(not f.ok and f.detail == "no block-storage service in the catalog" for f in findings)
+
+
+def test_lab_runs_nova_api_unprivileged_and_keeps_the_rest_of_kollas_definition() -> None:
+    from lokictl.render import kolla
+
+    services = kolla.lab_nova_globals()["nova_services"]
+    assert services["nova-api"]["privileged"] is False
+    assert services["nova-api"]["image"] == "{{ nova_api_image_full }}"
+    upstream = kolla._role_defaults("nova")["nova_services"]
+    assert {k: v for k, v in services.items() if k != "nova-api"} == {
+        k: v for k, v in upstream.items() if k != "nova-api"
+    }
+
+
+def test_verify_scs_and_horizon_without_a_deployed_cloud_fail_cleanly(tmp_path: Path) -> None:
+    from support import run_cli
+
+    site = _site(tmp_path)
+    for flag in ("--scs", "--horizon"):
+        result = run_cli(["verify", "-f", str(site.path), flag])
+        assert result.exit_code == 1
+        assert "no clouds.yaml" in result.stderr and "Traceback" not in result.stderr
+    wrong = tmp_path / "not-standards"
+    wrong.mkdir()
+    result = run_cli(["verify", "-f", str(site.path), "--scs-tests", str(wrong)])
+    assert result.exit_code == 2 and "not a checkout of the SCS standards" in result.stderr
