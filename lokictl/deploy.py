@@ -12,13 +12,16 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lokictl import layers, records
 from lokictl.display import Display
 from lokictl.errors import EXIT_RUNTIME, LokiError, RuntimeFailure
 from lokictl.events import RunResult
 from lokictl.site import Site, load_site
+
+if TYPE_CHECKING:
+    from lokictl import runner
 
 INTERRUPTED_EXIT = 130
 MAX_FAILURES_SHOWN = 10
@@ -238,6 +241,28 @@ def deploy(site_path: Path, opts: DeployOptions, display: Display) -> list[Layer
         display.close()
 
 
+def playbook_request(
+    target: Target, step: layers.Step, playbook: Path, opts: DeployOptions
+) -> runner.PlaybookRun:
+    """Return the runner request for one of our playbooks: rendered inventory, deploy options."""
+    from lokictl import runner
+
+    roles = layers.roles_path()
+    return runner.PlaybookRun(
+        playbook=playbook,
+        inventories=(target.hosts_file,),
+        extravars=step.extravars,
+        roles_paths=(roles,) if roles.is_dir() else (),
+        tags=opts.tags,
+        skip_tags=opts.skip_tags,
+        limit=opts.limit,
+        check=opts.check,
+        diff=opts.diff,
+        config=target.config,
+        fact_cache=records.facts_dir(target.site.directory),
+    )
+
+
 def _run_layer(
     target: Target,
     step: layers.Step,
@@ -261,20 +286,7 @@ def _run_layer(
         "options": opts.recorded(),
     }
     summary = records.start_record(run_dir, meta, target.inputs)
-    roles = layers.roles_path()
-    request = runner.PlaybookRun(
-        playbook=playbook,
-        inventories=(target.hosts_file,),
-        extravars=step.extravars,
-        roles_paths=(roles,) if roles.is_dir() else (),
-        tags=opts.tags,
-        skip_tags=opts.skip_tags,
-        limit=opts.limit,
-        check=opts.check,
-        diff=opts.diff,
-        config=target.config,
-        fact_cache=records.facts_dir(target.site.directory),
-    )
+    request = playbook_request(target, step, playbook, opts)
     display.layer_start(step.layer, index, total, run_dir)
     try:
         result = runner.run_playbook(request, run_dir, on_event=display.event)

@@ -16,7 +16,6 @@ starts again at the first step whose last run did not succeed with the same inpu
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -180,23 +179,10 @@ def deploy_layer(target: Target, opts: DeployOptions, display: Display) -> Layer
 
 
 def _hosts_request(target: Target, opts: DeployOptions) -> PlaybookRun:
-    from lokictl.runner import PlaybookRun
+    from lokictl.deploy import playbook_request
 
     step = layers.step("openstack", "deploy")
-    roles = layers.roles_path()
-    return PlaybookRun(
-        playbook=layers.playbook_path(step),
-        inventories=(target.hosts_file,),
-        extravars=step.extravars,
-        roles_paths=(roles,) if roles.is_dir() else (),
-        tags=opts.tags,
-        skip_tags=opts.skip_tags,
-        limit=opts.limit,
-        check=opts.check,
-        diff=opts.diff,
-        config=target.config,
-        fact_cache=records.facts_dir(target.site.directory),
-    )
+    return playbook_request(target, step, layers.playbook_path(step), opts)
 
 
 def _meta(
@@ -398,17 +384,6 @@ def lab_containers(site: Site) -> dict[str, str]:
     return out
 
 
-def _write_private(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, text.encode())
-    finally:
-        os.close(fd)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-
-
 def publish_credentials(site: Site, kolla_config: Path) -> list[Path]:
     """Copy kolla-ansible's post-deploy clouds.yaml and admin openrc beside the site file (mode 0600).
 
@@ -425,21 +400,21 @@ def publish_credentials(site: Site, kolla_config: Path) -> list[Path]:
         current = yaml.safe_load(dest.read_text(encoding="utf-8")) if dest.is_file() else {}
     except (OSError, yaml.YAMLError) as exc:
         raise RuntimeFailure(f"cannot read clouds.yaml: {type(exc).__name__}: {exc}") from None
+    from lokictl.openstack.clouds import write_private
+
     clouds = dict((current or {}).get("clouds") or {})
     clouds.update((new or {}).get("clouds") or {})
-    written = []
-    try:
-        _write_private(dest, yaml.safe_dump({**(current or {}), "clouds": clouds}, sort_keys=False))
-        written.append(dest)
-        openrc = kolla_config / OPENRC_FILE
-        if openrc.is_file():
-            target = site.directory / OPENRC_FILE
-            _write_private(target, openrc.read_text(encoding="utf-8"))
-            written.append(target)
-    except OSError as exc:
-        raise RuntimeFailure(
-            f"cannot write the credentials beside {site.path}: {exc.strerror or exc}"
-        ) from None
+    write_private(dest, yaml.safe_dump({**(current or {}), "clouds": clouds}, sort_keys=False).encode())
+    written = [dest]
+    openrc = kolla_config / OPENRC_FILE
+    if openrc.is_file():
+        target = site.directory / OPENRC_FILE
+        try:
+            content = openrc.read_bytes()
+        except OSError as exc:
+            raise RuntimeFailure(f"cannot read {openrc}: {exc.strerror or exc}") from None
+        write_private(target, content)
+        written.append(target)
     return written
 
 
