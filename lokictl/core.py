@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import importlib.resources
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lokictl.errors import InputError, RuntimeFailure
+from lokictl.fsutil import write_text_atomic
 from lokictl.site import Site, load_site
 
 EXAMPLES = ("aio", "multinode")
@@ -36,13 +36,10 @@ def init_site(path: Path, example: str = "aio", force: bool = False) -> Path:
         raise InputError(f"{path}: already exists; use --force to overwrite it")
     if path.is_dir():
         raise InputError(f"{path}: is a directory")
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        write_text_atomic(path, text, 0o666, use_umask=True)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise RuntimeFailure(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,8 @@ from typing import Any, cast
 import yaml
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import core_schema
+
+from lokictl.fsutil import write_text_atomic
 
 SCHEMA_PATH = "lokictl/schema/site.schema.json"
 REFERENCE_PATH = "docs/site-file.md"
@@ -371,9 +372,7 @@ def write(root: Path) -> list[str]:
     for relative in changed:
         target = root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        tmp.write_text(files[relative], encoding="utf-8")
-        os.replace(tmp, target)
+        write_text_atomic(target, files[relative], 0o666, use_umask=True)
     return changed
 
 

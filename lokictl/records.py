@@ -22,6 +22,7 @@ from typing import Any
 
 from lokictl import __version__
 from lokictl.errors import RuntimeFailure
+from lokictl.fsutil import write_text_atomic
 
 RUNS_DIR = "runs"
 FACTS_DIR = ".facts"
@@ -99,9 +100,7 @@ def new_run_dir(runs: Path, layer: str, now: datetime | None = None) -> Path:
 
 def write_json(path: Path, data: Mapping[str, Any]) -> None:
     """Write JSON atomically (temporary file + rename)."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n", 0o666, use_umask=True)
 
 
 def start_record(run_dir: Path, meta: Mapping[str, Any], inputs: Mapping[str, str]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lokictl.errors import InputError, RuntimeFailure
+from lokictl.fsutil import write_bytes_atomic
 from lokictl.images import (
     DEFAULT_THREADS,
     DISTRO,
@@ -90,10 +91,7 @@ def _locked(directory: Path) -> Iterator[None]:
 
 def _write(path: Path, data: bytes | str, mode: int = 0o644) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
-    tmp.chmod(mode)
-    os.replace(tmp, path)
+    write_bytes_atomic(path, data.encode() if isinstance(data, str) else data, mode)
 
 
 def _kolla_build() -> str:

@@ -32,6 +32,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from lokictl.errors import InputError, RuntimeFailure
+from lokictl.fsutil import atomic_writer
 from lokictl.images.host import has_credentials, is_remote, redact
 
 _UC_MEMBER = "requirements/upper-constraints.txt"
@@ -46,16 +47,11 @@ def _ssl_context(cert: Path | None) -> ssl.SSLContext:
 
 
 def _download(url: str, dest: Path, cert: Path | None, timeout: float = 60) -> None:
-    tmp = dest.with_name(f".{dest.name}.part-{os.getpid()}")
-    try:
-        with (
-            urllib.request.urlopen(url, timeout=timeout, context=_ssl_context(cert)) as resp,
-            tmp.open("wb") as f,
-        ):
-            shutil.copyfileobj(resp, f)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with (
+        urllib.request.urlopen(url, timeout=timeout, context=_ssl_context(cert)) as resp,
+        atomic_writer(dest, 0o666, use_umask=True) as f,
+    ):
+        shutil.copyfileobj(resp, f)
 
 
 def _constraints_from_file(path: Path) -> bytes:
@@ -116,10 +112,11 @@ def constraints_tarball(data: bytes, dest_dir: Path, release: str) -> tuple[Path
                 info.mode = 0o644
                 info.size = len(payload)
                 tar.addfile(info, io.BytesIO(payload))
-    tmp = path.with_name(f".{path.name}.part-{os.getpid()}")
-    with tmp.open("wb") as f, gzip.GzipFile(fileobj=f, mode="wb", mtime=0, filename="") as gz:
+    with (
+        atomic_writer(path, 0o666, use_umask=True) as f,
+        gzip.GzipFile(fileobj=f, mode="wb", mtime=0, filename="") as gz,
+    ):
         gz.write(raw.getvalue())
-    os.replace(tmp, path)
     return path, digest
 
 

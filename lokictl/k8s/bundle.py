@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 import re
 import shutil
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lokictl.errors import InputError, RuntimeFailure
+from lokictl.fsutil import atomic_writer
 from lokictl.k8s import matrix
 
 _CHUNK = 1 << 20
@@ -119,26 +119,26 @@ def download(url: str, dest: Path, sha256: str, timeout: float = 60) -> None:
         RuntimeFailure: the URL cannot be fetched, or the checksum differs (nothing is left behind).
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
     h = hashlib.sha256()
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp, part.open("wb") as out:
+        with (
+            urllib.request.urlopen(url, timeout=timeout) as resp,
+            atomic_writer(dest, 0o666, use_umask=True) as out,
+        ):
             while chunk := resp.read(_CHUNK):
                 h.update(chunk)
                 out.write(chunk)
+            if h.hexdigest() != sha256:  # raising inside the block discards the download
+                raise RuntimeFailure(
+                    f"checksum mismatch for {url}: expected sha256 {sha256}, got {h.hexdigest()}; "
+                    "nothing was kept"
+                )
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        part.unlink(missing_ok=True)
         if isinstance(exc, urllib.error.HTTPError):
             reason: object = f"HTTP {exc.code} {exc.reason}"
         else:
             reason = getattr(exc, "reason", None) or exc
         raise RuntimeFailure(f"cannot download {url}: {reason}") from None
-    if h.hexdigest() != sha256:
-        part.unlink(missing_ok=True)
-        raise RuntimeFailure(
-            f"checksum mismatch for {url}: expected sha256 {sha256}, got {h.hexdigest()}; nothing was kept"
-        )
-    os.replace(part, dest)
 
 
 def _source_url(f: Mapping[str, object], source: str) -> str:

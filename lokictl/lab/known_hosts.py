@@ -7,9 +7,10 @@ site points Ansible at this file (``ansible.known_hosts_file``); the user's own 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from lokictl.fsutil import write_text_atomic
 
 
 def host_pattern(address: str, port: int = 22) -> str:
@@ -26,11 +27,4 @@ def write(path: Path, hosts: Mapping[str, Sequence[str]]) -> None:
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, text.encode())
-    finally:
-        os.close(fd)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    write_text_atomic(path, text, 0o600)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import yaml
 
 from lokictl.errors import InputError, RuntimeFailure
+from lokictl.fsutil import write_bytes_atomic, write_text_atomic
 
 KEY_FILE = "id_ed25519"
 KNOWN_HOSTS_FILE = "known_hosts"
@@ -84,8 +84,8 @@ def ensure_key(lab: LabDir) -> str:
     line = f"{public.decode()} lokictl-lab-{lab.name}"
     try:
         lab.root.mkdir(parents=True, exist_ok=True)
-        _write(lab.key, private, 0o600)
-        _write(lab.public_key, f"{line}\n".encode(), 0o600)
+        write_bytes_atomic(lab.key, private, 0o600)
+        write_bytes_atomic(lab.public_key, f"{line}\n".encode(), 0o600)
     except OSError as exc:
         raise RuntimeFailure(f"cannot write the lab key in {lab.root}: {exc.strerror or exc}") from None
     return line
@@ -138,18 +138,7 @@ def write_lab_site(lab: LabDir, source_text: str, source: str, public_key: str) 
     if not lab.site.is_file() or lab.site.read_text(encoding="utf-8") != text:
         try:
             lab.root.mkdir(parents=True, exist_ok=True)
-            _write(lab.site, text.encode(), 0o644)
+            write_text_atomic(lab.site, text, 0o644)
         except OSError as exc:
             raise RuntimeFailure(f"cannot write {lab.site}: {exc.strerror or exc}") from None
     return admin
-
-
-def _write(path: Path, content: bytes, mode: int) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.write(fd, content)
-    finally:
-        os.close(fd)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)

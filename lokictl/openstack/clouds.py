@@ -8,9 +8,7 @@ stable across reruns and re-renders. Nothing here prints a secret.
 
 from __future__ import annotations
 
-import os
 import secrets
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from lokictl.errors import RuntimeFailure
+from lokictl.fsutil import write_bytes_atomic
 from lokictl.site import Site
 
 if TYPE_CHECKING:
@@ -132,19 +131,10 @@ def write_private(path: Path, content: bytes) -> bool:
         pass
     except OSError as exc:
         raise RuntimeFailure(f"cannot read {path}: {exc.strerror or exc}") from None
-    tmp = ""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), 0o600)
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        write_bytes_atomic(path, content, 0o600)
     except OSError as exc:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
         raise RuntimeFailure(f"cannot write {path}: {exc.strerror or exc}") from None
     return True
 
