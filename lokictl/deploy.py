@@ -235,7 +235,7 @@ def deploy(site_path: Path, opts: DeployOptions, display: Display) -> list[Layer
                 display.note(f"{layer}: skipped (succeeded at {when} with the same inputs; {previous.path})")
                 outcomes.append(LayerOutcome(layer, "skipped", previous.path))
                 continue
-            outcomes.append(_run_layer(target, step, playbook, opts, display, index, len(plan)))
+            outcomes.append(run_layer(target, step, playbook, opts, display, index, len(plan)))
         return outcomes
     finally:
         display.close()
@@ -263,7 +263,7 @@ def playbook_request(
     )
 
 
-def _run_layer(
+def run_layer(
     target: Target,
     step: layers.Step,
     playbook: Path,
@@ -272,6 +272,30 @@ def _run_layer(
     index: int,
     total: int,
 ) -> LayerOutcome:
+    """Run one of lokictl's layer playbooks on a prepared target, with a run record and progress display.
+
+    The run record (``runs/<stamp>-<layer>/``) holds the step's layer and action, the site and inputs
+    hashes and the options; a failed or interrupted run raises with the command that resumes it. `deploy`
+    runs the linux and kubernetes layers with it (OpenStack has its own steps, `lokictl.openstack_deploy`);
+    other commands use it to run a layer's playbook for another action (``lokictl k8s upgrade``).
+
+    Args:
+        target: the site and its current rendered inventory (`prepare`).
+        step: the layer and action (`lokictl.layers.step`).
+        playbook: the step's playbook (`lokictl.layers.playbook_path`).
+        opts: the deploy options (limit, tags, check, diff, inventory).
+        display: where progress goes.
+        index: position of this run among ``total`` in the progress display (1-based).
+        total: number of runs the command makes.
+
+    Returns:
+        The layer's outcome with its run record.
+
+    Raises:
+        RunFailed: the run failed (recorded).
+        RunInterrupted: the run was interrupted (recorded).
+        RuntimeFailure: Ansible could not start (recorded as an error).
+    """
     from lokictl import runner
 
     run_dir = records.new_run_dir(target.runs, step.layer)

@@ -170,6 +170,13 @@ class OpenStack(StrictModel):
         "hosts, no network agents, no volume backend. For labs on machines without KVM and Open vSwitch; "
         "real sites leave it false and get the full services.",
     )
+    mariadb_backup: bool = Field(
+        default=False,
+        description="Make kolla-ansible's MariaDB backups available: renders its enable_mariabackup, so "
+        "the next OpenStack deploy sets up a backup user and configuration on the first database host and "
+        "`lokictl openstack mariadb-backup` takes full backups into its mariadb_backup volume. Backups run "
+        "in the mariadb-server image: no extra image.",
+    )
     registry: str = Field(
         default="",
         description="Container registry (host[:port][/path]) holding the Kolla images; "

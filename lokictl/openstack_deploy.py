@@ -33,6 +33,7 @@ from lokictl.site import Site
 
 if TYPE_CHECKING:
     from lokictl.deploy import DeployOptions, LayerOutcome, Target
+    from lokictl.model import SiteModel
     from lokictl.runner import PlaybookRun
 
 STEPS: tuple[str, ...] = ("hosts", "images", "prechecks", "deploy", "post-deploy")
@@ -435,7 +436,8 @@ def operate(
     """Run one kolla-ansible operation on a deployed site with the deploy's configuration; return its record.
 
     Raises:
-        InputError: unknown operation, ``destroy`` without confirmation, or (reconfigure) no image build.
+        InputError: unknown operation, ``destroy`` without confirmation, an operation the site cannot
+            carry out (`require_operable`), or (reconfigure) no image build.
         SiteError, MissingInventory, StaleRender: see `lokictl.deploy.prepare`.
         RunFailed, RunInterrupted: the run failed or was interrupted (recorded).
     """
@@ -450,14 +452,7 @@ def operate(
         )
     try:
         target = prepare(site_path, inventory)
-        if not target.site.model.openstack.enabled:
-            raise InputError("openstack.enabled is false in the site file: nothing to operate on")
-        if name == "mariadb-backup" and not _kolla_switch(target.inventory_dir, "enable_mariabackup"):
-            raise InputError(
-                "mariadb-backup needs kolla-ansible's enable_mariabackup (its backup user and "
-                "configuration), which the rendered kolla/globals.yml leaves off; kolla-ansible would skip "
-                "the backup"
-            )
+        require_operable(target.site.model, name, site_path, inventory)
         try:
             tag = built_images(target.site, site_path).tag
         except InputError:
@@ -485,13 +480,34 @@ def operate(
         display.close()
 
 
-def _kolla_switch(inventory_dir: Path, name: str) -> bool:
-    """Return whether a kolla-ansible ``enable_*`` switch is on in the rendered globals."""
-    try:
-        data = yaml.safe_load((inventory_dir / "kolla" / "globals.yml").read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        return False
-    return str(data.get(name, "no")).lower() in ("yes", "true", "1", "on")
+def require_operable(model: SiteModel, name: str, site_path: Path, inventory: Path | None = None) -> None:
+    """Refuse an operation the site cannot carry out; the message says what to change.
+
+    `operate` calls it once `lokictl.deploy.prepare` has checked the rendered inventory is current, so the
+    site model and the rendered kolla globals agree.
+
+    Args:
+        model: the site.
+        name: the operation (one of `OPERATIONS`).
+        site_path: the site file, for the commands the message suggests.
+        inventory: the ``--inventory`` given, if any (likewise).
+
+    Raises:
+        InputError: OpenStack is disabled, or ``mariadb-backup`` while ``openstack.mariadb_backup`` is off
+            (kolla-ansible's ``enable_mariabackup`` off: its backup play would skip every host).
+    """
+    from lokictl.deploy import _command
+
+    if not model.openstack.enabled:
+        raise InputError("openstack.enabled is false in the site file: nothing to operate on")
+    if name == "mariadb-backup" and not model.openstack.mariadb_backup:
+        render = _command(site_path, inventory, "render")
+        deploy = _command(site_path, inventory, "deploy", "--layer", "openstack")
+        raise InputError(
+            f"MariaDB backups are off for this site: set openstack.mariadb_backup: true in {site_path}, "
+            f"then run `{render}` and `{deploy}` (they set up kolla-ansible's backup user and "
+            "configuration) before backing up"
+        )
 
 
 def _without_tag(request: PlaybookRun) -> PlaybookRun:

@@ -31,9 +31,7 @@ def upgrade(
         step = layers.step("kubernetes", "upgrade")
         playbook = layers.playbook_path(step)
         opts = deploy.DeployOptions(layer="kubernetes", inventory=inventory)
-        # deploy._run_layer is the deploy module's per-layer runner (records + failure report); it has no
-        # public name yet.
-        outcome = deploy._run_layer(target, step, playbook, opts, display, 1, 1)
+        outcome = deploy.run_layer(target, step, playbook, opts, display, 1, 1)
     finally:
         display.close()
     return the_plan, outcome

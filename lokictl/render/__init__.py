@@ -233,6 +233,9 @@ def kolla_globals(m: SiteModel) -> dict[str, Any]:
         g["kolla_external_vip_address"] = str(os_.external_vip)
     if os_.external_fqdn:
         g["kolla_external_fqdn"] = os_.external_fqdn
+    if os_.mariadb_backup:
+        # Off is kolla-ansible's own default: sites without backups render as before.
+        g["enable_mariabackup"] = "yes"
     for iface_var, net in (
         ("neutron_external_interface", "external"),
         ("tunnel_interface", "tunnel"),

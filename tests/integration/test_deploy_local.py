@@ -106,6 +106,21 @@ KOLLA_POST_DEPLOY = """\
         mode: "0600"
 """
 
+# kolla-ansible's mariadb-backup.yml runs its mariadb role on the mariadb hosts when enable_mariabackup is on.
+KOLLA_MARIADB_BACKUP = """\
+- name: kolla-ansible mariadb-backup.yml (local test content)
+  hosts: mariadb
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Leave a marker of the backup's variables
+      ansible.builtin.copy:
+        dest: "{{ playbook_dir }}/../../out/mariadb-backup"
+        content: "{{ [inventory_hostname, kolla_action, mariadb_backup_type, openstack_tag] | join(' ') }}\\n"
+        mode: "0644"
+      when: enable_mariabackup | bool
+"""
+
 OPENSTACK_STEPS = ["hosts", "images", "prechecks", "deploy", "post-deploy"]
 
 
@@ -119,6 +134,7 @@ def site(in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (content / "kolla" / "ansible").mkdir(parents=True)
     (content / "kolla" / "ansible" / "site.yml").write_text(KOLLA_SITE, encoding="utf-8")
     (content / "kolla" / "ansible" / "post-deploy.yml").write_text(KOLLA_POST_DEPLOY, encoding="utf-8")
+    (content / "kolla" / "ansible" / "mariadb-backup.yml").write_text(KOLLA_MARIADB_BACKUP, encoding="utf-8")
     monkeypatch.setenv("LOKI_CONTENT_DIR", str(content))
     monkeypatch.setenv("KOLLA_ANSIBLE_DATA_FILES_PATH", str(content / "kolla"))
     for var in ("LOKI_TEST_BREAK", "LOKI_TEST_SLOW", "LOKI_TEST_BREAK_OPENSTACK"):
@@ -284,3 +300,24 @@ def test_ctrl_c_records_an_interrupted_run_and_resume_completes_it(site: Path) -
     assert result.exit_code == 0, result.stderr
     expected = [("linux", "interrupted"), ("linux", "successful")] + [("openstack", "successful")] * 5
     assert [(s["layer"], s["status"]) for s in summaries(site)] == expected
+
+
+def test_mariadb_backup_runs_once_the_site_switches_it_on(site: Path) -> None:
+    marker = site.parent / "content" / "out" / "mariadb-backup"
+    refused = run_cli(["openstack", "mariadb-backup"])
+    assert refused.exit_code == 2 and "set openstack.mariadb_backup: true in site.yml" in refused.stderr
+    assert not marker.exists() and not (site.parent / "runs").exists()
+    site.write_text(
+        site.read_text().replace("  build_images: true\n", "  build_images: true\n  mariadb_backup: true\n")
+    )
+    assert run_cli(["render"]).exit_code == 0
+    result = run_cli(["openstack", "mariadb-backup", "--output", "plain"])
+    assert result.exit_code == 0, result.stderr
+    assert marker.read_text() == "aio1 backup full 2026.1-test\n"
+    [summary] = summaries(site)
+    assert (summary["layer"], summary["action"], summary["step"]) == (
+        "openstack",
+        "mariadb-backup",
+        "mariadb-backup",
+    )
+    assert summary["status"] == "successful" and summary["playbook"].endswith("ansible/mariadb-backup.yml")

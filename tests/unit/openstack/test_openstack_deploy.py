@@ -231,8 +231,35 @@ def test_credentials_beside_the_site_keep_other_clouds(site: Path, tmp_path: Pat
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in written)
 
 
-def test_mariadb_backup_needs_kollas_switch(site: Path) -> None:
+def test_mariadb_backup_is_refused_without_the_site_switch(site: Path) -> None:
     assert run_cli(["render"]).exit_code == 0
     result = run_cli(["openstack", "mariadb-backup"])
-    assert result.exit_code == 2 and "enable_mariabackup" in result.stderr
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: MariaDB backups are off for this site: set openstack.mariadb_backup: true in site.yml, then "
+        "run `lokictl render` and `lokictl deploy --layer openstack` (they set up kolla-ansible's backup "
+        "user and configuration) before backing up"
+    )
     assert not (site.parent / "runs").exists()
+
+
+def test_mariadb_backup_refusal_names_the_site_file_and_inventory(site: Path) -> None:
+    model = load_site(site).model
+    with pytest.raises(InputError) as caught:
+        openstack_deploy.require_operable(model, "mariadb-backup", Path("s/x.yml"), Path("inv"))
+    assert "set openstack.mariadb_backup: true in s/x.yml" in caught.value.message
+    assert "`lokictl render -f s/x.yml --out inv`" in caught.value.message
+    assert "`lokictl deploy -f s/x.yml --inventory inv --layer openstack`" in caught.value.message
+
+
+def test_mariadb_backup_is_allowed_with_the_switch_and_other_operations_without(site: Path) -> None:
+    model = load_site(site).model
+    on = model.model_copy(update={"openstack": model.openstack.model_copy(update={"mariadb_backup": True})})
+    openstack_deploy.require_operable(on, "mariadb-backup", site)
+    for name in openstack_deploy.OPERATIONS:
+        if name != "mariadb-backup":
+            openstack_deploy.require_operable(model, name, site)
+    off = model.model_copy(update={"openstack": on.openstack.model_copy(update={"enabled": False})})
+    for name in openstack_deploy.OPERATIONS:
+        with pytest.raises(InputError, match=r"openstack\.enabled is false in the site file"):
+            openstack_deploy.require_operable(off, name, site)

@@ -113,6 +113,7 @@ def test_full_case_covers_the_interesting_features(tmp_path: Path) -> None:
     assert set(network["loki_networks"]) == {"management", "external", "tunnel", "storage"}
     assert globals_["kolla_enable_tls_internal"] == "yes" and globals_["kolla_enable_tls_external"] == "yes"
     assert globals_["kolla_external_fqdn"] == "api.cloud.example"
+    assert globals_["enable_mariabackup"] == "yes"
     assert globals_["neutron_external_interface"] == "ens4" and globals_["tunnel_interface"] == "ens5"
     # ctl3 differs from the first control host: its interfaces are host variables in kolla's inventory
     ctl3 = next(line for line in inventory.splitlines() if line.startswith("ctl3 "))
