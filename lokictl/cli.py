@@ -36,10 +36,14 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
+# The names of lokictl.core.EXAMPLES (not imported here so that `lokictl --help` stays fast; tested equal).
+EXAMPLE_CHOICE = click.Choice(["aio", "multinode", "scs"])
+
+
 @cli.command()
 @click.option(
     "--example",
-    type=click.Choice(["aio", "multinode"]),
+    type=EXAMPLE_CHOICE,
     default="aio",
     show_default=True,
     help="Starter to copy.",
@@ -139,7 +143,7 @@ LAB_NAME_OPTION = click.option("--name", help="Lab name [default: the only lab t
 
 
 @lab.command("up")
-@click.option("--example", type=click.Choice(["aio", "multinode"]), help="Build the lab from an example.")
+@click.option("--example", type=EXAMPLE_CHOICE, help="Build the lab from an example.")
 @click.option(
     "-f",
     "--file",

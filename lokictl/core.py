@@ -10,7 +10,7 @@ from lokictl.errors import InputError, RuntimeFailure
 from lokictl.fsutil import write_text_atomic
 from lokictl.site import Site, load_site
 
-EXAMPLES = ("aio", "multinode")
+EXAMPLES = ("aio", "multinode", "scs")
 
 
 def example_text(name: str) -> str:

@@ -332,7 +332,8 @@ def reference_text(schema: dict[str, Any] | None = None) -> str:
         "`lokictl init` writes this all-in-one site (one host runs every OpenStack role; Kubernetes off). "
         "`lokictl init --example multinode` writes the multinode site instead: 3 control hosts behind "
         "HAProxy/keepalived VIPs, 2 compute hosts, Kubernetes on the 3 control hosts with an API VIP "
-        "(lokictl/examples/multinode.yml).",
+        "(lokictl/examples/multinode.yml); `--example scs` one control host with the SCS profile in "
+        "control-plane-only mode (lokictl/examples/scs.yml, see scs.md).",
         "",
         "```yaml",
         example_text("aio").rstrip("\n"),

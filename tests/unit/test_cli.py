@@ -106,7 +106,7 @@ def test_init_path_and_unknown_example(in_tmp: Path) -> None:
     assert yaml.safe_load((in_tmp / "sites" / "prod.yml").read_text())["site"]["name"] == "multinode"
     result = run_cli(["init", "--example", "galaxy", "x.yml"])
     assert result.exit_code == 2
-    assert "Invalid value for '--example': 'galaxy' is not one of 'aio', 'multinode'." in result.stderr
+    assert "Invalid value for '--example': 'galaxy' is not one of 'aio', 'multinode', 'scs'." in result.stderr
     assert not (in_tmp / "x.yml").exists()
 
 
@@ -328,3 +328,17 @@ def test_subprocess_init_validate_render(tmp_path: Path, monkeypatch: pytest.Mon
     assert "enable_glance: 'no'" in (tmp_path / "inventories" / "aio" / "kolla" / "globals.yml").read_text()
     result = lokictl("--help", cwd=tmp_path)
     assert result.returncode == 0 and "Usage: lokictl" in result.stdout
+
+
+def test_example_choices_are_the_core_examples() -> None:
+    from lokictl import cli, core
+
+    assert tuple(cli.EXAMPLE_CHOICE.choices) == core.EXAMPLES
+    assert sorted(p.stem for p in EXAMPLES.glob("*.yml")) == sorted(core.EXAMPLES)
+
+
+def test_init_scs_example(in_tmp: Path) -> None:
+    assert run_cli(["init", "--example", "scs"]).exit_code == 0
+    assert (in_tmp / "site.yml").read_bytes() == (EXAMPLES / "scs.yml").read_bytes()
+    result = run_cli(["validate"])
+    assert result.exit_code == 0 and "site 'scs'" in result.stdout

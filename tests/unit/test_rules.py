@@ -63,7 +63,7 @@ def test_valid_sites_pass_every_rule(case: Any) -> None:
     assert rules.check(model) == []
 
 
-@pytest.mark.parametrize("name", ["aio", "multinode"])
+@pytest.mark.parametrize("name", ["aio", "multinode", "scs"])
 def test_examples_pass_every_rule(name: str) -> None:
     model = _model(yaml.safe_load((EXAMPLES / f"{name}.yml").read_text(encoding="utf-8")))
     assert rules.check(model) == []
