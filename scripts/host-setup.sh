@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepare this machine for lokictl's lab and tests (Debian 12 / Ubuntu, as root or with sudo): install the Docker
-# engine (+ iptables for its networks), debootstrap for the lab image and the tools the Makefile and Ansible use;
+# engine (+ iptables for its networks), debootstrap for the lab image, the tools the Makefile and Ansible use and
+# Chromium (verify --horizon);
 # start dockerd when it does not answer (where PID 1 is not systemd, run dockerd directly). Idempotent.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -9,9 +10,9 @@ sudo=""
 [ "$(id -u)" = 0 ] || sudo=sudo
 
 # System packages: Docker engine (+ iptables for its networks), debootstrap for the lab image, the tools the
-# Makefile and Ansible use.
+# Makefile and Ansible use, Chromium and its driver for the Horizon browser check (verify --horizon).
 missing=()
-for pkg in docker.io iptables debootstrap make python3-venv openssh-client; do
+for pkg in docker.io iptables debootstrap make python3-venv openssh-client chromium chromium-driver; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
