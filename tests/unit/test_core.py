@@ -36,7 +36,7 @@ def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
 def test_init_unknown_example_and_directory(tmp_path: Path) -> None:
     with pytest.raises(InputError) as exc:
         core.init_site(tmp_path / "site.yml", example="huge")
-    assert exc.value.message == "unknown example 'huge' (choose from: aio, multinode)"
+    assert exc.value.message == "unknown example 'huge' (choose from: aio, multinode, scs)"
     assert not (tmp_path / "site.yml").exists()
     with pytest.raises(InputError) as exc:
         core.init_site(tmp_path, force=True)
