@@ -4,10 +4,12 @@ Creates a lab (3 systemd containers), converges the layer once with ``lokictl de
 alternates no-op reruns through lokictl and through a bare ``ansible-playbook`` of the same playbook with the
 same inventory, ansible.cfg, roles path, extra variables and fact cache, and prints wall-clock times.
 
-    python benchmarks/deploy_overhead.py [--runs 5] [--content DIR] [--keep | --lab labs/NAME]
+    python benchmarks/deploy_overhead.py [--runs 5] [--content DIR] [--stock] [--keep | --lab labs/NAME]
 
-``--content`` runs another content directory (default: the installed content, i.e. playbooks/linux.yml);
-tests/fixtures/content is a small stand-in. Needs Docker and the lab image (lokictl lab image build).
+The bare runs use the layer's strategy (Mitogen's, as lokictl does) unless ``--stock`` asks for Ansible's
+own ``linear``. ``--content`` runs another content directory (default: the installed content, i.e.
+playbooks/linux.yml); tests/fixtures/content is a small stand-in. Needs Docker and the lab image (lokictl lab
+image build).
 """
 
 from __future__ import annotations
@@ -48,11 +50,12 @@ def main() -> int:
     parser.add_argument("--content", type=Path)
     parser.add_argument("--keep", action="store_true", help="keep the lab afterwards")
     parser.add_argument("--lab", type=Path, help="use this existing lab directory (labs/<name>) instead")
+    parser.add_argument("--stock", action="store_true", help="bare runs with Ansible's own linear strategy")
     args = parser.parse_args()
     env = {**os.environ, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
     if args.content:
         env["LOKI_CONTENT_DIR"] = str(args.content.resolve())
-    from lokictl import layers
+    from lokictl import layers, runner
 
     os.environ.update({k: v for k, v in env.items() if k == "LOKI_CONTENT_DIR"})
     playbook = layers.playbook_path(layers.step("linux"))
@@ -80,6 +83,11 @@ def main() -> int:
             "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(lab / "runs" / ".facts"),
             "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
         }
+        strategy = layers.step("linux").strategy
+        if strategy:  # the same strategy as lokictl's run (Mitogen's plugins), unless --stock
+            bare_env["ANSIBLE_STRATEGY"] = "linear" if args.stock else strategy
+            if not args.stock and strategy.startswith("mitogen_"):
+                bare_env["ANSIBLE_STRATEGY_PLUGINS"] = str(runner.mitogen_strategy_plugins())
         bare = [str(BIN / "ansible-playbook"), "-i", str(inv / "hosts.yml")]
         bare += ["-e", '{"loki_action": "deploy"}', str(playbook)]
         times: dict[str, list[float]] = {"lokictl": [], "bare": []}

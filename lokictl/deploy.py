@@ -260,6 +260,7 @@ def playbook_request(
         diff=opts.diff,
         config=target.config,
         fact_cache=records.facts_dir(target.site.directory),
+        strategy=layers.effective_strategy(step),
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib.resources
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -36,11 +36,17 @@ class Step:
         layer: linux, openstack or kubernetes.
         action: the lifecycle action; passed to the playbook as ``loki_action``.
         playbook: playbook path relative to the content directory.
+        strategy: the Ansible strategy of the run; None = Ansible's default (``linear``). The Linux layer runs
+            with Mitogen's ``mitogen_linear`` (one persistent Python per host instead of a module upload per
+            task: a no-op rerun costs a fraction of the CPU); the OpenStack layer keeps the stock strategy,
+            which kolla-ansible's plays are tested with, and so does the Kubernetes layer until its
+            cluster scenario has run with Mitogen.
     """
 
     layer: str
     action: str
     playbook: str
+    strategy: str | None = None
 
     @property
     def extravars(self) -> dict[str, str]:
@@ -48,11 +54,37 @@ class Step:
         return {"loki_action": self.action}
 
 
+MITOGEN = "mitogen_linear"
+"""The strategy of the Linux layer; see `Step`."""
+
+STRATEGY_ENV = "LOKI_ANSIBLE_STRATEGY"
+"""Overrides `MITOGEN` for lokictl's own layers when set (``linear`` runs them without Mitogen)."""
+
+
+def effective_strategy(step: Step, environ: Mapping[str, str] | None = None) -> str | None:
+    """Return the Ansible strategy a run of ``step`` uses.
+
+    Args:
+        step: the layer step.
+        environ: the environment to read `STRATEGY_ENV` from; default: the process's.
+
+    Returns:
+        None for steps that keep Ansible's default (the OpenStack layer: kolla-ansible's plays); otherwise
+        `STRATEGY_ENV` when set (for example ``linear`` to debug without Mitogen), else the step's strategy.
+    """
+    if step.strategy is None:
+        return None
+    env = os.environ if environ is None else environ
+    return env.get(STRATEGY_ENV) or step.strategy
+
+
 def _steps() -> dict[tuple[str, str], Step]:
-    table: dict[tuple[str, str], Step] = {("linux", "deploy"): Step("linux", "deploy", "playbooks/linux.yml")}
-    for layer in ("openstack", "kubernetes"):
+    table: dict[tuple[str, str], Step] = {
+        ("linux", "deploy"): Step("linux", "deploy", "playbooks/linux.yml", MITOGEN)
+    }
+    for layer, strategy in (("openstack", None), ("kubernetes", None)):
         for action in ("precheck", "deploy", "check", "upgrade", "destroy"):
-            table[(layer, action)] = Step(layer, action, f"playbooks/{layer}.yml")
+            table[(layer, action)] = Step(layer, action, f"playbooks/{layer}.yml", strategy)
     return table
 
 

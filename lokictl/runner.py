@@ -9,6 +9,7 @@ and files, tags, limit, check/diff and environment.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shlex
@@ -55,6 +56,8 @@ class PlaybookRun:
         fact_cache: directory of the jsonfile fact cache (kept between runs); None = a per-run cache.
         forks: parallel hosts; None = the configuration's value.
         verbosity: Ansible verbosity (0-4).
+        strategy: Ansible strategy (``ANSIBLE_STRATEGY``); None = the configuration's. A ``mitogen_*`` name
+            loads Mitogen's strategy plugins from the installed ``ansible_mitogen`` package.
         envvars: extra environment for Ansible.
         project_dir: working directory of the run; default: the playbook's directory.
     """
@@ -73,6 +76,7 @@ class PlaybookRun:
     fact_cache: Path | None = None
     forks: int | None = None
     verbosity: int = 0
+    strategy: str | None = None
     envvars: Mapping[str, str] = field(default_factory=dict)
     project_dir: Path | None = None
 
@@ -89,8 +93,27 @@ def _environment(req: PlaybookRun) -> dict[str, str]:
         env["PATH"] = os.pathsep.join([str(bindir), os.environ.get("PATH", os.defpath)])
     if req.config is not None:
         env["ANSIBLE_CONFIG"] = str(req.config.resolve())
+    if req.strategy is not None:
+        env["ANSIBLE_STRATEGY"] = req.strategy
+        if req.strategy.startswith("mitogen_"):
+            env["ANSIBLE_STRATEGY_PLUGINS"] = str(mitogen_strategy_plugins())
     env.update(req.envvars)
     return env
+
+
+def mitogen_strategy_plugins() -> Path:
+    """Return the directory of Mitogen's Ansible strategy plugins (in the installed ``ansible_mitogen``).
+
+    Raises:
+        RuntimeFailure: Mitogen is not installed (a broken installation: it is a dependency of lokictl).
+    """
+    spec = importlib.util.find_spec("ansible_mitogen")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeFailure("Mitogen (Python package ansible_mitogen) is not installed; reinstall lokictl")
+    path = Path(next(iter(spec.submodule_search_locations))) / "plugins" / "strategy"
+    if not path.is_dir():
+        raise RuntimeFailure(f"Mitogen's strategy plugins are missing ({path}); reinstall lokictl")
+    return path
 
 
 def _cmdline(req: PlaybookRun) -> str:

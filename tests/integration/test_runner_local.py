@@ -63,6 +63,22 @@ def request(project: Path, **kw: object) -> runner.PlaybookRun:
     )
 
 
+def test_mitogen_strategy_runs_the_playbook(project: Path, tmp_path: Path) -> None:
+    plugins = runner.mitogen_strategy_plugins()
+    assert (plugins / "mitogen_linear.py").is_file()
+    req = request(project, strategy="mitogen_linear")
+    result = runner.run_playbook(req, tmp_path / "rec")
+    assert (result.status, result.recap["local1"].changed) == ("successful", 1)
+    assert (project / "out.txt").read_text() == "world\n"
+
+
+def test_unknown_strategy_fails_the_run(project: Path, tmp_path: Path) -> None:
+    # Ansible refuses a strategy it cannot load: so the Mitogen run above really loaded Mitogen's plugin.
+    result = runner.run_playbook(request(project, strategy="no_such_strategy"), tmp_path / "rec")
+    assert result.status == "failed"
+    assert "no_such_strategy" in result.log_path.read_text()
+
+
 def test_successful_run_writes_log_and_events(project: Path, tmp_path: Path) -> None:
     seen: list[Event] = []
     result = runner.run_playbook(request(project), tmp_path / "rec", on_event=seen.append)

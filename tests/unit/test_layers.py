@@ -69,3 +69,19 @@ def test_verify_suites_ship_in_the_package() -> None:
     suites = layers.verify_suites("linux")
     assert [s.name for s in suites] == ["test_linux.py"]
     assert layers.verify_suites("kubernetes") == []
+
+
+def test_own_layers_run_with_mitogen_and_openstack_keeps_the_stock_strategy() -> None:
+    assert layers.step("linux").strategy == "mitogen_linear"
+    for action in ("precheck", "deploy", "check", "upgrade", "destroy"):
+        assert layers.step("kubernetes", action).strategy is None
+        assert layers.step("openstack", action).strategy is None
+
+
+def test_strategy_override_applies_to_our_layers_only() -> None:
+    linux = layers.step("linux", "deploy")
+    openstack = layers.step("openstack", "deploy")
+    assert layers.effective_strategy(linux, {}) == "mitogen_linear"
+    assert layers.effective_strategy(linux, {layers.STRATEGY_ENV: "linear"}) == "linear"
+    assert layers.effective_strategy(linux, {layers.STRATEGY_ENV: ""}) == "mitogen_linear"
+    assert layers.effective_strategy(openstack, {layers.STRATEGY_ENV: "linear"}) is None
