@@ -11,6 +11,7 @@
 #
 # Usage: benchmarks/hardening_score.sh [profile...]   (default: bare baseline strict)
 # Env:   LOKICTL_BENCH_IMAGE (default lokictl/host:bookworm), LOKICTL_BENCH_SSG (default 0.1.82),
+#        LOKICTL_BENCH_STRATEGY (default: the strategy `lokictl deploy --layer linux` uses; linear = Ansible's own),
 #        LOKICTL_BENCH_KEEP=1 keeps the containers for inspection, LOKICTL_BENCH_LOGS=<dir> keeps the Ansible
 #        logs (with per-task timings).
 set -euo pipefail
@@ -30,6 +31,17 @@ WORK=$(mktemp -d)
 export LANG=C.UTF-8 LC_ALL=C.UTF-8 ANSIBLE_PIPELINING=True ANSIBLE_ROLES_PATH="$ROOT/roles" \
   ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_STDOUT_CALLBACK=default ANSIBLE_RETRY_FILES_ENABLED=False \
   ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks PROFILE_TASKS_TASK_OUTPUT_LIMIT=25
+
+# Converge the way `lokictl deploy --layer linux` does: with the layer's strategy (lokictl.layers; Mitogen's
+# mitogen_linear when the layer uses it), unless LOKICTL_BENCH_STRATEGY names one (linear = Ansible's own).
+STRATEGY=${LOKICTL_BENCH_STRATEGY:-$("$VENV_BIN/python" -c \
+  'from lokictl.layers import step; print(getattr(step("linux"), "strategy", None) or "linear")')}
+if [[ $STRATEGY == mitogen_* ]]; then
+  ANSIBLE_STRATEGY_PLUGINS=$("$VENV_BIN/python" -c \
+    'from lokictl.runner import mitogen_strategy_plugins; print(mitogen_strategy_plugins())')
+  export ANSIBLE_STRATEGY_PLUGINS
+fi
+export ANSIBLE_STRATEGY=$STRATEGY
 
 cleanup() {
   if [ "${LOKICTL_BENCH_KEEP:-0}" != 1 ]; then
@@ -161,12 +173,15 @@ main() {
   docker image inspect "$IMAGE" >/dev/null || { echo "image $IMAGE missing: lokictl lab image build" >&2; exit 2; }
   ssh-keygen -q -t ed25519 -N '' -C hardening-bench -f "$WORK/key"
   fetch_ssg
+  log "Ansible strategy: $STRATEGY"
   local rows=() profile host first second lynis cp cf cs ap af as
   for profile in "${PROFILES[@]}"; do
     host=lokictl-bench-$profile
     log "$profile: fresh host, scanners"
     start_host "$host"
     install_scanners "$host"
+    # The converge time depends on the image's age: strict installs the pending security updates.
+    log "$profile: $(in_host "$host" "apt-get -qq -s upgrade | grep -c '^Inst' || true") pending updates in the image"
     first="- -"; second="- -"
     if [ "$profile" != bare ]; then
       log "$profile: converge"; first=$(converge "$host" "$profile")

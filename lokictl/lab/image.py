@@ -87,6 +87,8 @@ sed -i 's/^# *\\(en_US.UTF-8 UTF-8\\)/\\1/' /etc/locale.gen
 locale-gen
 printf 'LANG=C.UTF-8\\n' > /etc/default/locale
 apt-get update
+# debootstrap installs the release as published; a host installed today also has its (security) updates
+apt-get -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold upgrade
 apt-get clean
 rm -f /etc/ssh/ssh_host_*
 : > /etc/machine-id

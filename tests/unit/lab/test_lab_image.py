@@ -74,6 +74,16 @@ def test_sources_list_adds_security_only_for_the_default_mirror() -> None:
     assert len(image.sources_list(own, own.mirror).splitlines()) == 2
 
 
+def test_configure_script_installs_the_pending_updates_before_cleaning() -> None:
+    # A fresh host from the image must not start with pending (security) updates: debootstrap installs the
+    # release as published, so the script upgrades from the image's sources, then drops the downloaded files.
+    lines = image.CONFIGURE_SCRIPT.splitlines()
+    update = lines.index("apt-get update")
+    upgrade = next(i for i, line in enumerate(lines) if line.startswith("apt-get -y") and "upgrade" in line)
+    assert update < upgrade < lines.index("apt-get clean")
+    assert "--force-confold" in lines[upgrade]
+
+
 def test_import_sets_systemd_command_environment_and_key(tmp_path: Path) -> None:
     spec = ImageSpec("bookworm")
     args = spec.import_args(tmp_path / "r.tar")
