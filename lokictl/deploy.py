@@ -142,8 +142,11 @@ def inventory_dir(site: Site, override: Path | None) -> Path:
     return override if override is not None else core.default_out_dir(site)
 
 
-def _command(site_path: Path, inventory: Path | None, command: str, *extra: str) -> str:
-    """Return the lokictl command line to suggest (``render`` names the inventory --out)."""
+def suggested_command(site_path: Path, inventory: Path | None, command: str, *extra: str) -> str:
+    """Return the lokictl command line a message suggests, with the -f/--inventory the user gave.
+
+    ``render`` names the inventory with --out; other commands with --inventory.
+    """
     parts = ["lokictl", command]
     if str(site_path) != "site.yml":
         parts += ["-f", str(site_path)]
@@ -175,7 +178,7 @@ def prepare(
     if not (inv / "hosts.yml").is_file():
         raise MissingInventory(
             f"no rendered inventory at {inv} ({inv / 'hosts.yml'} is missing); run "
-            f"`{_command(site_path, inventory, 'render')}` or deploy with --render"
+            f"`{suggested_command(site_path, inventory, 'render')}` or deploy with --render"
         )
     check = core.render(site_path, inv, check=True)
     if check.differences:
@@ -183,7 +186,7 @@ def prepare(
         more = f" and {len(check.differences) - 5} more" if len(check.differences) > 5 else ""
         raise StaleRender(
             f"{inv} is out of date with {site_path} ({len(check.differences)} differences: {shown}{more}); "
-            f"run `{_command(site_path, inventory, 'render')}` or deploy with --render"
+            f"run `{suggested_command(site_path, inventory, 'render')}` or deploy with --render"
         )
     digest, files = records.inputs_hashes(inv)
     return Target(site, site_path, inv, records.sha256_file(site_path), digest, files)
@@ -320,7 +323,7 @@ def run_layer(
         raise
     records.finish_record(run_dir, summary, result.as_dict())
     display.layer_end(step.layer, result)
-    hint = _command(
+    hint = suggested_command(
         target.site_path, opts.inventory, "deploy", *(["--layer", opts.layer] if opts.layer != "all" else [])
     )
     if result.status == "interrupted":

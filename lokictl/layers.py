@@ -82,9 +82,9 @@ def _steps() -> dict[tuple[str, str], Step]:
     table: dict[tuple[str, str], Step] = {
         ("linux", "deploy"): Step("linux", "deploy", "playbooks/linux.yml", MITOGEN)
     }
-    for layer, strategy in (("openstack", None), ("kubernetes", None)):
+    for layer in ("openstack", "kubernetes"):
         for action in ("precheck", "deploy", "check", "upgrade", "destroy"):
-            table[(layer, action)] = Step(layer, action, f"playbooks/{layer}.yml", strategy)
+            table[(layer, action)] = Step(layer, action, f"playbooks/{layer}.yml")
     return table
 
 

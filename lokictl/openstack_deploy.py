@@ -222,7 +222,7 @@ def run_step(
         RuntimeFailure: Ansible could not start.
     """
     from lokictl import runner
-    from lokictl.deploy import RunFailed, RunInterrupted, _command
+    from lokictl.deploy import RunFailed, RunInterrupted, suggested_command
 
     name = str(extra.get("step") or action)
     run_dir = records.new_run_dir(target.runs, f"openstack-{name}")
@@ -239,7 +239,7 @@ def run_step(
     if action == "deploy":
         hint = _deploy_hint(target, opts)
     else:
-        hint = _command(target.site_path, opts.inventory, "openstack", action)
+        hint = suggested_command(target.site_path, opts.inventory, "openstack", action)
     if result.status == "interrupted":
         raise RunInterrupted(
             f"{label} interrupted after {int(result.duration)} s (recorded in {run_dir}); "
@@ -331,10 +331,10 @@ def _images_step(
 
 
 def _deploy_hint(target: Target, opts: DeployOptions) -> str:
-    from lokictl.deploy import _command
+    from lokictl.deploy import suggested_command
 
     layer = ["--layer", opts.layer] if opts.layer != "all" else []
-    return _command(target.site_path, opts.inventory, "deploy", *layer, "--resume")
+    return suggested_command(target.site_path, opts.inventory, "deploy", *layer, "--resume")
 
 
 def records_events_name() -> str:
@@ -496,13 +496,13 @@ def require_operable(model: SiteModel, name: str, site_path: Path, inventory: Pa
         InputError: OpenStack is disabled, or ``mariadb-backup`` while ``openstack.mariadb_backup`` is off
             (kolla-ansible's ``enable_mariabackup`` off: its backup play would skip every host).
     """
-    from lokictl.deploy import _command
+    from lokictl.deploy import suggested_command
 
     if not model.openstack.enabled:
         raise InputError("openstack.enabled is false in the site file: nothing to operate on")
     if name == "mariadb-backup" and not model.openstack.mariadb_backup:
-        render = _command(site_path, inventory, "render")
-        deploy = _command(site_path, inventory, "deploy", "--layer", "openstack")
+        render = suggested_command(site_path, inventory, "render")
+        deploy = suggested_command(site_path, inventory, "deploy", "--layer", "openstack")
         raise InputError(
             f"MariaDB backups are off for this site: set openstack.mariadb_backup: true in {site_path}, "
             f"then run `{render}` and `{deploy}` (they set up kolla-ansible's backup user and "
