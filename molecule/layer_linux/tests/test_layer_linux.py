@@ -177,3 +177,16 @@ def test_base_configuration_follows_the_site(name: str) -> None:
     assert "pam_faillock.so" in auth
     assert "nullok" not in auth
     assert host.file("/var/lib/aide/aide.db").exists
+
+
+@pytest.mark.parametrize("name", sorted(HOSTS))
+def test_aide_keeps_only_the_rule_snippets_of_programs_the_host_runs(name: str) -> None:
+    host = root(name)
+    snippets = "/usr/share/aide/config/aide/aide.conf.d"
+    assert host.file("/etc/dpkg/dpkg.cfg.d/50base-apt-paths").contains(f"path-exclude={snippets}/31_aide_")
+    # Kept: the system's own and the installed tools' rules; left out: programs a LOKI host does not run.
+    assert host.file(f"{snippets}/31_aide_sudo").exists
+    assert host.file("/etc/aide/aide.conf.d/31_aide_chrony").exists
+    assert not host.file(f"{snippets}/31_aide_apache2").exists
+    assert not host.file("/etc/aide/aide.conf.d/31_aide_postfix").exists
+    assert host.run("aide --config-check --config /etc/aide/aide.conf").rc == 0
