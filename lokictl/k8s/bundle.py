@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lokictl.errors import InputError, RuntimeFailure
-from lokictl.fsutil import atomic_writer
+from lokictl.fsutil import atomic_writer, write_text_atomic
 from lokictl.k8s import matrix
 
 _CHUNK = 1 << 20
@@ -169,12 +169,12 @@ def build(
         report.downloaded.append(str(f["path"]))
     kubeadm_images = _kubeadm_images(out_dir, files, opts.version, report)
     report.images = list(dict.fromkeys(images + kubeadm_images))
-    (out_dir / "images.txt").write_text("".join(f"{i}\n" for i in report.images), encoding="utf-8")
+    write_text_atomic(out_dir / "images.txt", "".join(f"{i}\n" for i in report.images), 0o666, use_umask=True)
     if opts.images:
         _save_images(out_dir / "images", report.images, progress)
         report.images_saved = True
     sums = "".join(f"{f['sha256']}  {f['path']}\n" for f in sorted(files, key=lambda f: str(f["path"])))
-    (out_dir / "SHA256SUMS").write_text(sums, encoding="utf-8")
+    write_text_atomic(out_dir / "SHA256SUMS", sums, 0o666, use_umask=True)
     manifest = {
         "kubernetes": opts.version,
         "arches": list(opts.arches),
@@ -183,8 +183,8 @@ def build(
         "images": report.images,
         "images_saved": report.images_saved,
     }
-    (out_dir / "bundle.json").write_text(
-        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    write_text_atomic(
+        out_dir / "bundle.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n", 0o666, use_umask=True
     )
     return report
 
