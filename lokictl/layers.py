@@ -41,18 +41,23 @@ class Step:
             task: a no-op rerun costs a fraction of the CPU); the OpenStack layer keeps the stock strategy,
             which kolla-ansible's plays are tested with, and so does the Kubernetes layer until its
             cluster scenario has run with Mitogen.
+        hosts: the host pattern the playbook runs on (``loki_hosts``); None = the playbook's own.
     """
 
     layer: str
     action: str
     playbook: str
     strategy: str | None = None
+    hosts: str | None = None
 
     @property
     def extravars(self) -> dict[str, str]:
-        """Return the extra variables every run of this step gets."""
-        return {"loki_action": self.action}
+        """Return the extra variables of every run of this step (``loki_hosts`` too when it has hosts)."""
+        return {"loki_action": self.action, **({"loki_hosts": self.hosts} if self.hosts else {})}
 
+
+INTEGRITY = "integrity"
+"""The action that records a deploy's changes in the hosts' file integrity (AIDE) baseline."""
 
 MITOGEN = "mitogen_linear"
 """The strategy of the Linux layer; see `Step`."""
@@ -85,6 +90,11 @@ def _steps() -> dict[tuple[str, str], Step]:
     for layer in ("openstack", "kubernetes"):
         for action in ("precheck", "deploy", "check", "upgrade", "destroy"):
             table[(layer, action)] = Step(layer, action, f"playbooks/{layer}.yml")
+    # The OpenStack layer's last step: kolla-ansible's changes go into the AIDE baseline of hardened hosts
+    # (the Kubernetes playbook imports the same playbook at its end).
+    table[("openstack", INTEGRITY)] = Step(
+        "openstack", INTEGRITY, "playbooks/integrity.yml", hosts="openstack_nodes"
+    )
     return table
 
 

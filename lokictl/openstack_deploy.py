@@ -7,7 +7,9 @@ The layer runs in steps, each with its own run record (``runs/<stamp>-openstack-
 2. ``images``: the images get onto the hosts: with ``openstack.registry`` kolla-ansible pulls them (its
    ``pull`` action); without one, a lab's hosts get the locally built images with ``docker load``;
 3. ``prechecks``, 4. ``deploy``, 5. ``post-deploy``: kolla-ansible's own playbooks through `lokictl.runner`,
-   with the rendered inventory, globals and passwords and the tag `lokictl images build` produced.
+   with the rendered inventory, globals and passwords and the tag `lokictl images build` produced;
+6. ``integrity``: lokictl's playbooks/integrity.yml records what the deploy installed and wrote in the AIDE
+   database of hardened hosts (the daily check then reports only later changes).
 
 Then ``clouds.yaml`` and ``admin-openrc.sh`` (mode 0600) are written beside the site file. ``--resume``
 starts again at the first step whose last run did not succeed with the same inputs. Every value of
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
     from lokictl.model import SiteModel
     from lokictl.runner import PlaybookRun
 
-STEPS: tuple[str, ...] = ("hosts", "images", "prechecks", "deploy", "post-deploy")
+STEPS: tuple[str, ...] = ("hosts", "images", "prechecks", "deploy", "post-deploy", layers.INTEGRITY)
 """The steps of the OpenStack layer, in order."""
 CLOUDS_FILE = "clouds.yaml"
 OPENRC_FILE = "admin-openrc.sh"
@@ -159,6 +161,8 @@ def deploy_layer(target: Target, opts: DeployOptions, display: Display) -> Layer
             continue
         if step == "hosts":
             request = _hosts_request(target, opts)
+        elif step == layers.INTEGRITY:
+            request = _hosts_request(target, opts, layers.INTEGRITY)
         else:
             act = kolla_ansible.action(step)
             request = kolla_ansible.request(
@@ -179,10 +183,10 @@ def deploy_layer(target: Target, opts: DeployOptions, display: Display) -> Layer
     return LayerOutcome("openstack", "successful", last)
 
 
-def _hosts_request(target: Target, opts: DeployOptions) -> PlaybookRun:
+def _hosts_request(target: Target, opts: DeployOptions, action: str = "deploy") -> PlaybookRun:
     from lokictl.deploy import playbook_request
 
-    step = layers.step("openstack", "deploy")
+    step = layers.step("openstack", action)
     return playbook_request(target, step, layers.playbook_path(step), opts)
 
 

@@ -66,6 +66,19 @@ OPENSTACK = """\
       when: lookup('ansible.builtin.env', 'LOKI_TEST_BREAK_OPENSTACK') == '1'
 """
 
+# The OpenStack layer's last step (playbooks/integrity.yml): leaves the hosts and the action it was given.
+INTEGRITY = """\
+- name: Integrity baseline (local test content)
+  hosts: "{{ loki_hosts }}"
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Leave a marker
+      ansible.builtin.copy:
+        dest: "{{ playbook_dir }}/../out/{{ inventory_hostname }}-integrity"
+        content: "{{ loki_hosts }} {{ loki_action }}\\n"
+        mode: "0644"
+"""
 
 # Stand-ins for kolla-ansible's playbooks (KOLLA_ANSIBLE_DATA_FILES_PATH points at them): every action of
 # site.yml leaves a marker and prints a password without no_log (the records must not hold it); post-deploy
@@ -121,7 +134,7 @@ KOLLA_MARIADB_BACKUP = """\
       when: enable_mariabackup | bool
 """
 
-OPENSTACK_STEPS = ["hosts", "images", "prechecks", "deploy", "post-deploy"]
+OPENSTACK_STEPS = ["hosts", "images", "prechecks", "deploy", "post-deploy", "integrity"]
 
 
 @pytest.fixture
@@ -131,6 +144,7 @@ def site(in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (content / "out").mkdir()
     (content / "playbooks" / "linux.yml").write_text(LINUX, encoding="utf-8")
     (content / "playbooks" / "openstack.yml").write_text(OPENSTACK, encoding="utf-8")
+    (content / "playbooks" / "integrity.yml").write_text(INTEGRITY, encoding="utf-8")
     (content / "kolla" / "ansible").mkdir(parents=True)
     (content / "kolla" / "ansible" / "site.yml").write_text(KOLLA_SITE, encoding="utf-8")
     (content / "kolla" / "ansible" / "post-deploy.yml").write_text(KOLLA_POST_DEPLOY, encoding="utf-8")
@@ -174,6 +188,7 @@ def test_deploy_writes_records_and_status(site: Path) -> None:
     assert "kubernetes: skipped (disabled in the site file" in result.stdout
     assert result.stdout.splitlines()[-1].startswith("deploy finished: linux: successful (")
     assert (site.parent / "content" / "out" / "aio1-deploy").read_text() == "aio\n"
+    assert (site.parent / "content" / "out" / "aio1-integrity").read_text() == "openstack_nodes integrity\n"
     linux, *openstack = summaries(site)
     assert [s.get("step") for s in openstack] == OPENSTACK_STEPS
     for summary in (linux, *openstack):
@@ -252,9 +267,11 @@ def test_failure_summary_status_and_resume(site: Path, monkeypatch: pytest.Monke
     # Everything succeeded with these inputs: a second resume runs nothing; other options run again.
     result = run_cli(["deploy", "--resume"])
     assert result.exit_code == 0 and "openstack: skipped (every step succeeded" in result.stdout
-    assert len(summaries(site)) == 7
+    assert len(summaries(site)) == 2 + len(OPENSTACK_STEPS)
     assert run_cli(["deploy", "--resume", "--layer", "linux", "--check"]).exit_code == 0
-    assert len(summaries(site)) == 8 and summaries(site)[-1]["options"]["check"] is True
+    assert (
+        len(summaries(site)) == 3 + len(OPENSTACK_STEPS) and summaries(site)[-1]["options"]["check"] is True
+    )
 
 
 def test_render_option_refreshes_a_stale_render(site: Path) -> None:
@@ -298,7 +315,9 @@ def test_ctrl_c_records_an_interrupted_run_and_resume_completes_it(site: Path) -
 
     result = run_cli(["deploy", "--resume"])
     assert result.exit_code == 0, result.stderr
-    expected = [("linux", "interrupted"), ("linux", "successful")] + [("openstack", "successful")] * 5
+    expected = [("linux", "interrupted"), ("linux", "successful")] + [("openstack", "successful")] * len(
+        OPENSTACK_STEPS
+    )
     assert [(s["layer"], s["status"]) for s in summaries(site)] == expected
 
 

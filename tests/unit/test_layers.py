@@ -21,10 +21,17 @@ def test_every_layer_has_a_deploy_step_with_its_playbook() -> None:
 
 
 def test_lifecycle_actions_of_openstack_and_kubernetes() -> None:
-    for layer in ("openstack", "kubernetes"):
-        actions = {a for (lay, a) in layers.STEPS if lay == layer}
-        assert actions == {"precheck", "deploy", "check", "upgrade", "destroy"}
+    lifecycle = {"precheck", "deploy", "check", "upgrade", "destroy"}
+    assert {a for (lay, a) in layers.STEPS if lay == "kubernetes"} == lifecycle
+    assert {a for (lay, a) in layers.STEPS if lay == "openstack"} == lifecycle | {"integrity"}
     assert layers.step("openstack", "upgrade").extravars == {"loki_action": "upgrade"}
+
+
+def test_the_openstack_integrity_step_runs_on_the_openstack_hosts() -> None:
+    step = layers.step("openstack", layers.INTEGRITY)
+    assert step.playbook == "playbooks/integrity.yml"
+    assert step.extravars == {"loki_action": "integrity", "loki_hosts": "openstack_nodes"}
+    assert layers.playbook_path(step).is_file()
 
 
 def test_unknown_layer_or_action() -> None:
