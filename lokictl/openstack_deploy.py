@@ -159,10 +159,8 @@ def deploy_layer(target: Target, opts: DeployOptions, display: Display) -> Layer
         if step == "images":
             last = _images_step(target, opts, display, images, options, label, position, len(STEPS))
             continue
-        if step == "hosts":
-            request = _hosts_request(target, opts)
-        elif step == layers.INTEGRITY:
-            request = _hosts_request(target, opts, layers.INTEGRITY)
+        if step in ("hosts", layers.INTEGRITY):
+            request = _own_playbook_request(target, opts, "deploy" if step == "hosts" else step)
         else:
             act = kolla_ansible.action(step)
             request = kolla_ansible.request(
@@ -183,7 +181,8 @@ def deploy_layer(target: Target, opts: DeployOptions, display: Display) -> Layer
     return LayerOutcome("openstack", "successful", last)
 
 
-def _hosts_request(target: Target, opts: DeployOptions, action: str = "deploy") -> PlaybookRun:
+def _own_playbook_request(target: Target, opts: DeployOptions, action: str) -> PlaybookRun:
+    """Return the request for one of lokictl's own playbooks of this layer (table entry openstack/action)."""
     from lokictl.deploy import playbook_request
 
     step = layers.step("openstack", action)
