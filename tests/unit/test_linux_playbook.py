@@ -86,7 +86,14 @@ def test_base_packages_reads_dpkg_and_publishes_the_installed_names() -> None:
         (ROOT / "roles" / "base_packages" / "tasks" / "packages.yml").read_text(encoding="utf-8")
     )
     reads = [t for t in tasks if "ansible.builtin.command" in t]
-    assert [t["ansible.builtin.command"]["argv"][0] for t in reads] == ["dpkg-query", "dpkg-query"]
+    # both reads run the one query whose lines the role parses
+    assert [t["ansible.builtin.command"]["argv"] for t in reads] == ["{{ __base_packages_dpkg_query }}"] * 2
+    variables = yaml.safe_load(
+        (ROOT / "roles" / "base_packages" / "vars" / "main.yml").read_text(encoding="utf-8")
+    )
+    query = variables["__base_packages_dpkg_query"]
+    assert query[:2] == ["dpkg-query", "--show"]
+    assert query[2] == "--showformat=${db:Status-Status} ${Package}\\n"
     assert all(t["changed_when"] is False and t["check_mode"] is False for t in reads)
     publish = tasks[-1]["ansible.builtin.set_fact"]
     assert list(publish) == ["base_packages_installed"]
