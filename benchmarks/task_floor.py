@@ -87,12 +87,9 @@ def main() -> int:
         text=True,
         check=True,
     ).stdout
+    # --graph lines: "  |  |--@group:" for groups, "  |  |--name" for hosts (a host may sit in several groups)
     hosts = len(
-        {
-            line.split("--")[-1]
-            for line in listing.splitlines()
-            if line.strip().startswith("|--") and "@" not in line
-        }
+        {line.split("|--")[-1] for line in listing.splitlines() if "|--" in line and "|--@" not in line}
     )
     with tempfile.TemporaryDirectory(prefix="lokictl-floor-") as work:
         # a fact cache of its own: the lab's stays as it is
