@@ -85,9 +85,7 @@ def main() -> int:
         }
         strategy = layers.step("linux").strategy
         if strategy:  # the same strategy as lokictl's run (Mitogen's plugins), unless --stock
-            bare_env["ANSIBLE_STRATEGY"] = "linear" if args.stock else strategy
-            if not args.stock and strategy.startswith("mitogen_"):
-                bare_env["ANSIBLE_STRATEGY_PLUGINS"] = str(runner.mitogen_strategy_plugins())
+            bare_env.update(runner.strategy_env("linear" if args.stock else strategy))
         bare = [str(BIN / "ansible-playbook"), "-i", str(inv / "hosts.yml")]
         bare += ["-e", '{"loki_action": "deploy"}', str(playbook)]
         times: dict[str, list[float]] = {"lokictl": [], "bare": []}

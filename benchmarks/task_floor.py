@@ -25,12 +25,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import yaml
 
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from deploy_overhead import timed  # noqa: E402  (the benchmarks' timed command, exits on a failure)
 
 KINDS: dict[str, dict[str, object]] = {
     "skipped": {"ansible.builtin.debug": {"msg": "never"}, "when": "false"},
@@ -45,15 +46,6 @@ def playbook(directory: Path, kind: str, count: int) -> Path:
     plays = [{"name": f"{count} {kind} tasks", "hosts": "all", "gather_facts": False, "tasks": tasks}]
     path.write_text(yaml.safe_dump(plays, sort_keys=False), encoding="utf-8")
     return path
-
-
-def timed(cmd: list[str], env: dict[str, str]) -> float:
-    start = time.monotonic()
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    elapsed = time.monotonic() - start
-    if proc.returncode != 0:
-        sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout[-3000:]}")
-    return elapsed
 
 
 def main() -> int:
@@ -74,12 +66,7 @@ def main() -> int:
         sys.exit(f"{inv / 'hosts.yml'}: no rendered inventory (is {args.lab} a lab directory?)")
     env = {**os.environ, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "ANSIBLE_CONFIG": str(inv / "ansible.cfg")}
     strategy = layers.step("linux").strategy
-    if strategy and not args.stock:
-        env["ANSIBLE_STRATEGY"] = strategy
-        if strategy.startswith("mitogen_"):
-            env["ANSIBLE_STRATEGY_PLUGINS"] = str(runner.mitogen_strategy_plugins())
-    else:
-        env["ANSIBLE_STRATEGY"] = "linear"
+    env.update(runner.strategy_env("linear" if args.stock or not strategy else strategy))
     listing = subprocess.run(
         [str(BIN / "ansible-inventory"), "-i", str(inv / "hosts.yml"), "--graph"],
         env=env,
@@ -101,7 +88,7 @@ def main() -> int:
             for count in (1, args.tasks):
                 path = playbook(Path(work), kind, count)
                 cmd = [str(BIN / "ansible-playbook"), "-i", str(inv / "hosts.yml"), str(path)]
-                cost[count] = statistics.median(timed(cmd, env) for _ in range(args.runs))
+                cost[count] = statistics.median(timed(cmd, Path(work), env) for _ in range(args.runs))
             per_task = (cost[args.tasks] - cost[1]) / (args.tasks - 1)
             print(f"{kind:<10}{cost[1]:>8.2f}s{cost[args.tasks]:>11.2f}s{per_task:>10.3f}s")
     return 0

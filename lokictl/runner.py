@@ -94,10 +94,19 @@ def _environment(req: PlaybookRun) -> dict[str, str]:
     if req.config is not None:
         env["ANSIBLE_CONFIG"] = str(req.config.resolve())
     if req.strategy is not None:
-        env["ANSIBLE_STRATEGY"] = req.strategy
-        if req.strategy.startswith("mitogen_"):
-            env["ANSIBLE_STRATEGY_PLUGINS"] = str(mitogen_strategy_plugins())
+        env.update(strategy_env(req.strategy))
     env.update(req.envvars)
+    return env
+
+
+def strategy_env(strategy: str) -> dict[str, str]:
+    """Return the environment that makes ansible-playbook run ``strategy``.
+
+    A ``mitogen_*`` name also points Ansible at Mitogen's strategy plugins (see `mitogen_strategy_plugins`).
+    """
+    env = {"ANSIBLE_STRATEGY": strategy}
+    if strategy.startswith("mitogen_"):
+        env["ANSIBLE_STRATEGY_PLUGINS"] = str(mitogen_strategy_plugins())
     return env
 
 

@@ -72,6 +72,13 @@ def test_mitogen_strategy_runs_the_playbook(project: Path, tmp_path: Path) -> No
     assert (project / "out.txt").read_text() == "world\n"
 
 
+def test_strategy_env_points_only_mitogen_at_its_plugins() -> None:
+    assert runner.strategy_env("linear") == {"ANSIBLE_STRATEGY": "linear"}
+    env = runner.strategy_env("mitogen_linear")
+    assert env["ANSIBLE_STRATEGY"] == "mitogen_linear"
+    assert Path(env["ANSIBLE_STRATEGY_PLUGINS"]) == runner.mitogen_strategy_plugins()
+
+
 def test_unknown_strategy_fails_the_run(project: Path, tmp_path: Path) -> None:
     # Ansible refuses a strategy it cannot load: so the Mitogen run above really loaded Mitogen's plugin.
     result = runner.run_playbook(request(project, strategy="no_such_strategy"), tmp_path / "rec")
