@@ -78,6 +78,11 @@ def test_the_layer_runs_each_roles_configure_entry_point_in_the_listed_order() -
         main = _tasks(ROOT / "roles" / entry["name"] / "tasks" / "main.yml")
         assert any(t.get("ansible.builtin.import_tasks") == "configure.yml" for t in main), entry["name"]
     assert "roles" not in play
+    # the packages of every role come with base_packages, also when --tags selects a single role
+    (packages,) = [
+        t for t in play["tasks"] if t.get("ansible.builtin.import_role", {}).get("name") == "base_packages"
+    ]
+    assert "always" in packages["tags"]
 
 
 def test_one_task_checks_every_roles_inputs_against_its_main_spec() -> None:
